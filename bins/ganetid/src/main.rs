@@ -1,1 +1,90 @@
-fn main() {}
+//! `ganetid`: the daemon of one node. On the master it owns the durable
+//! store (config + job queue), runs jobs and serves LUXI; the node role
+//! (hypervisor, storage) runs in-process behind the `NodeApi` trait.
+//!
+//! It runs in the foreground; `gnt-cluster init` (and operators' service
+//! managers) start it in the background with its output in
+//! `<root>/var/log/ganeti/ganetid.log`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use ganeti_types::Paths;
+
+#[derive(Debug, Parser)]
+#[command(name = "ganetid", version, about = "ganeti-rs master and node daemon")]
+struct Args {
+    /// Root under which every cluster path lives (default: the standard FHS layout).
+    #[arg(long, env = "GANETI_ROOT", default_value = "/")]
+    root: PathBuf,
+    /// Worker threads of the async runtime.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+}
+
+fn main() {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GANETI_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(false)
+        .init();
+    if let Err(e) = run(args) {
+        tracing::error!("{e:#}");
+        eprintln!("ganetid: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Args) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads.max(1))
+        .max_blocking_threads(64)
+        .thread_stack_size(512 * 1024)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(serve(Paths::new(&args.root)))
+}
+
+async fn serve(paths: Paths) -> Result<()> {
+    let node: Arc<dyn ganeti_node::NodeApi> = Arc::new(ganeti_node::LocalNode::new(paths.clone()));
+    let master = ganeti_master::Master::open(paths.clone(), node).context("cannot start the master")?;
+    let interrupted = tokio::task::block_in_place(|| master.recover_interrupted_jobs())
+        .map_err(|e| anyhow::anyhow!("cannot recover the job queue: {e}"))?;
+    if !interrupted.is_empty() {
+        tracing::warn!("jobs interrupted by the previous daemon's end, now marked as failed: {interrupted:?}");
+    }
+    tokio::task::block_in_place(|| master.export_now());
+    let listener = ganeti_master::luxi::bind(&paths.master_socket())?;
+    std::fs::write(paths.pid_file("ganetid"), format!("{}\n", std::process::id()))
+        .with_context(|| format!("cannot write {}", paths.pid_file("ganetid").display()))?;
+    tracing::info!(
+        "ganetid {} (Ganeti {}) serving {}",
+        ganeti_types::SOFTWARE_VERSION,
+        ganeti_types::GANETI_VERSION,
+        paths.master_socket().display()
+    );
+    tokio::spawn(ganeti_master::jobs::run_scheduler(master.clone()));
+    let server = tokio::spawn(ganeti_master::luxi::serve(master.clone(), listener));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, stopping"),
+    }
+    server.abort();
+    let _ = std::fs::remove_file(paths.master_socket());
+    // Let running jobs finish a moment; anything still running is reported
+    // as interrupted by the next start.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while master.running_jobs() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = std::fs::remove_file(paths.pid_file("ganetid"));
+    Ok(())
+}

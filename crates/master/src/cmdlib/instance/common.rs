@@ -1,0 +1,427 @@
+//! Shared pieces of the instance opcodes: locks, lookups, the instance
+//! policy check, NIC and disk construction, and the hypervisor spec.
+
+use ganeti_node::InstanceSpec;
+use ganeti_types::params::{self, fill, upgrade_beparams};
+use ganeti_types::{
+    constants, ConfigData, Dict, ErrorClass, GanetiError, Instance, Nic, NodeGroup,
+};
+use rand::Rng;
+use serde_json::{json, Value};
+
+use crate::cmdlib::util::str_param;
+use crate::jobs::locks::{Level, LockReq};
+use crate::Master;
+
+/// No submission-time checks beyond the schema.
+pub fn no_check(_m: &Master, _op: &Dict) -> Result<(), GanetiError> {
+    Ok(())
+}
+
+/// BGL shared, the instance exclusive, its primary node exclusive.
+pub fn instance_and_node_locks(m: &Master, op: &Dict) -> Result<Vec<LockReq>, GanetiError> {
+    let name = str_param(op, "instance_name").unwrap_or_default().to_string();
+    let (iname, pnode) = m.with_config(|c| {
+        c.expand_instance(&name)
+            .map(|i| (i.name.clone(), i.primary_node.clone()))
+    })??;
+    Ok(vec![
+        LockReq::bgl_shared(),
+        LockReq::exclusive(Level::Instance, iname),
+        LockReq::exclusive(Level::Node, pnode),
+    ])
+}
+
+/// The instance named by the opcode (short names expanded).
+pub fn lookup_instance(cfg: &ConfigData, op: &Dict) -> Result<Instance, GanetiError> {
+    let name = str_param(op, "instance_name").unwrap_or_default();
+    if let Some(uuid) = str_param(op, "instance_uuid") {
+        if let Some(i) = cfg.instances.get(uuid) {
+            return Ok(i.clone());
+        }
+    }
+    cfg.expand_instance(name).cloned()
+}
+
+/// The hypervisor's view of an instance.
+pub fn spec(cfg: &ConfigData, inst: &Instance) -> Result<InstanceSpec, GanetiError> {
+    let disks = cfg.instance_disks(inst);
+    InstanceSpec::from_config(&cfg.cluster, inst, &disks)
+        .map_err(|e| GanetiError::OpExec(e.to_string()))
+}
+
+/// Whether the instance runs on its primary node right now.
+pub fn is_running(m: &Master, inst: &Instance) -> Result<bool, GanetiError> {
+    let info = m
+        .node
+        .instances_info(&inst.hypervisor)
+        .map_err(|e| GanetiError::OpExec(format!("Can't contact node to get instance info: {e}")))?;
+    Ok(info.contains_key(&inst.name))
+}
+
+/// Effective backend parameters of an instance.
+pub fn effective_be(cfg: &ConfigData, inst_be: &Dict) -> Dict {
+    let builtin = constants::be_defaults();
+    let mut cl = cfg.cluster.be_defaults();
+    upgrade_beparams(&mut cl);
+    let mut ib = inst_be.clone();
+    upgrade_beparams(&mut ib);
+    fill(&[&builtin, &cl, &ib])
+}
+
+/// The group's instance policy filled with the cluster's.
+pub fn effective_ipolicy(cfg: &ConfigData, group: Option<&NodeGroup>) -> Dict {
+    let mut pol = constants::ipolicy_defaults();
+    for (k, v) in &cfg.cluster.ipolicy {
+        pol.insert(k.clone(), v.clone());
+    }
+    if let Some(g) = group {
+        for (k, v) in &g.ipolicy {
+            pol.insert(k.clone(), v.clone());
+        }
+    }
+    pol
+}
+
+/// Instance specs to check against the policy.
+#[derive(Debug, Clone)]
+pub struct ISpec {
+    pub mem: Option<u64>,
+    pub cpus: Option<u64>,
+    pub disk_sizes: Vec<u64>,
+    pub disk_count: Option<u64>,
+    pub nic_count: Option<u64>,
+    pub spindle_use: Option<u64>,
+    pub template: Option<String>,
+}
+
+/// Ganeti's `ComputeIPolicySpecViolation`: the list of violations.
+pub fn ipolicy_violations(pol: &Dict, s: &ISpec) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(t) = &s.template {
+        if t != "diskless" {
+            let allowed: Vec<&str> = pol
+                .get("disk-templates")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            if !allowed.contains(&t.as_str()) {
+                out.push(format!(
+                    "Disk template {t} is not allowed (allowed templates {})",
+                    allowed.join(", ")
+                ));
+            }
+        }
+    }
+    let minmax = pol
+        .get("minmax")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    // A spec passes if it fits any one min/max pair; report the first pair's violations.
+    let mut best: Option<Vec<String>> = None;
+    for pair in &minmax {
+        let get = |side: &str, key: &str| pair.get(side).and_then(|m| m.get(key)).and_then(Value::as_u64);
+        let mut v = Vec::new();
+        let mut check = |key: &str, idx: Option<usize>, val: Option<u64>| {
+            let Some(val) = val else { return };
+            let (Some(lo), Some(hi)) = (get("min", key), get("max", key)) else { return };
+            if val < lo || val > hi {
+                let name = match idx {
+                    Some(i) => format!("{key}/{i}"),
+                    None => key.to_string(),
+                };
+                v.push(format!("{name} value {val} is not in range [{lo}, {hi}]"));
+            }
+        };
+        check("memory-size", None, s.mem);
+        check("cpu-count", None, s.cpus);
+        check("disk-count", None, s.disk_count);
+        check("nic-count", None, s.nic_count);
+        check("spindle-use", None, s.spindle_use);
+        if s.template.as_deref() != Some("diskless") {
+            for (i, d) in s.disk_sizes.iter().enumerate() {
+                check("disk-size", Some(i), Some(*d));
+            }
+        }
+        if v.is_empty() {
+            best = Some(v);
+            break;
+        }
+        if best.is_none() {
+            best = Some(v);
+        }
+    }
+    out.extend(best.unwrap_or_default());
+    out
+}
+
+/// Generate a MAC with the cluster (or network) prefix, unique in the cluster.
+pub fn generate_mac(cfg: &ConfigData, prefix: &str, taken: &[String]) -> Result<String, GanetiError> {
+    let mut rng = rand::thread_rng();
+    for _ in 0..1000 {
+        let mac = format!(
+            "{prefix}:{:02x}:{:02x}:{:02x}",
+            rng.gen::<u8>(),
+            rng.gen::<u8>(),
+            rng.gen::<u8>()
+        );
+        if !cfg.macs_in_use().any(|m| m == mac) && !taken.contains(&mac) {
+            return Ok(mac);
+        }
+    }
+    Err(GanetiError::prereq(
+        "Cannot generate a unique MAC address",
+        ErrorClass::NoRes,
+    ))
+}
+
+/// Whether a string is a MAC address `xx:xx:xx:xx:xx:xx`.
+pub fn valid_mac(mac: &str) -> bool {
+    let parts: Vec<&str> = mac.split(':').collect();
+    parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Build a NIC from an opcode NIC dict (`mac`, `ip`, `mode`, `link`,
+/// `vlan`, `network`, `name`). Reserves a pool address in `nets` when
+/// asked. Returns the NIC and, when an address of a network was taken,
+/// the network uuid.
+pub fn build_nic(
+    cfg: &ConfigData,
+    group: &NodeGroup,
+    d: &Dict,
+    taken_macs: &[String],
+    pools: &mut std::collections::BTreeMap<String, ganeti_types::AddressPool>,
+) -> Result<Nic, GanetiError> {
+    let s = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
+    let network = match s("network") {
+        Some(n) if !n.is_empty() && n.to_ascii_lowercase() != "none" => Some(cfg.lookup_network(&n)?.clone()),
+        _ => None,
+    };
+    let mut nicparams = Dict::new();
+    for k in ["mode", "link", "vlan"] {
+        if let Some(v) = s(k) {
+            nicparams.insert(k.into(), json!(v));
+        }
+    }
+    if let Some(net) = &network {
+        if nicparams.contains_key("mode") || nicparams.contains_key("link") {
+            return Err(GanetiError::wrong_input(
+                "If network is given, no mode or link is allowed to be passed",
+            ));
+        }
+        let conn = group.networks.get(&net.uuid).and_then(Value::as_object).ok_or_else(|| {
+            GanetiError::prereq(
+                format!(
+                    "Network '{}' is not connected to node group '{}'",
+                    net.name, group.name
+                ),
+                ErrorClass::WrongState,
+            )
+        })?;
+        for (k, v) in conn {
+            nicparams.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(mode) = nicparams.get("mode").and_then(Value::as_str) {
+        if !["bridged", "routed", "openvswitch"].contains(&mode) {
+            return Err(GanetiError::wrong_input(format!("Invalid NIC mode '{mode}'")));
+        }
+    }
+    let checked = params::force_dict_types(&nicparams, params::NIC_TYPES, false)?;
+    // IP address
+    let ip = match s("ip").map(|x| x.to_ascii_lowercase()) {
+        None => None,
+        Some(x) if x.is_empty() || x == "none" => None,
+        Some(x) if x == "pool" => {
+            let net = network.as_ref().ok_or_else(|| {
+                GanetiError::wrong_input("if ip=pool, parameter network must be passed too")
+            })?;
+            let pool = pool_for(pools, net)?;
+            let addr = pool
+                .first_free()
+                .map_err(|e| GanetiError::prereq(e.to_string(), ErrorClass::NoRes))?;
+            pool.reserve(&addr, false)
+                .map_err(|e| GanetiError::prereq(e.to_string(), ErrorClass::NoRes))?;
+            Some(addr)
+        }
+        Some(_) => {
+            let addr = s("ip").unwrap_or_default();
+            if addr.parse::<std::net::IpAddr>().is_err() {
+                return Err(GanetiError::wrong_input(format!(
+                    "Invalid IP address '{addr}'"
+                )));
+            }
+            if let Some(net) = &network {
+                let pool = pool_for(pools, net)?;
+                pool.reserve(&addr, false).map_err(|e| {
+                    GanetiError::prereq(
+                        format!("IP address '{addr}' already in use or does not belong to network {}: {e}", net.name),
+                        ErrorClass::NotUnique,
+                    )
+                })?;
+            }
+            Some(addr)
+        }
+    };
+    // MAC
+    let prefix = network
+        .as_ref()
+        .and_then(|n| n.mac_prefix.clone())
+        .unwrap_or_else(|| cfg.cluster.mac_prefix.clone());
+    let mac = match s("mac").map(|m| m.to_ascii_lowercase()) {
+        None => generate_mac(cfg, &prefix, taken_macs)?,
+        Some(m) if m == "auto" || m == "generate" || m.is_empty() => {
+            generate_mac(cfg, &prefix, taken_macs)?
+        }
+        Some(m) => {
+            if !valid_mac(&m) {
+                return Err(GanetiError::wrong_input(format!("Invalid MAC address specified: {m}")));
+            }
+            if cfg.macs_in_use().any(|x| x == m) || taken_macs.contains(&m) {
+                return Err(GanetiError::prereq(
+                    format!("MAC address {m} already in use in cluster"),
+                    ErrorClass::NotUnique,
+                ));
+            }
+            m
+        }
+    };
+    Ok(Nic {
+        uuid: ganeti_types::new_uuid(),
+        name: s("name").filter(|n| !n.is_empty() && n.to_ascii_lowercase() != "none"),
+        mac,
+        ip,
+        network: network.map(|n| n.uuid),
+        nicparams: checked,
+    })
+}
+
+fn pool_for<'a>(
+    pools: &'a mut std::collections::BTreeMap<String, ganeti_types::AddressPool>,
+    net: &ganeti_types::Network,
+) -> Result<&'a mut ganeti_types::AddressPool, GanetiError> {
+    if !pools.contains_key(&net.uuid) {
+        let p = ganeti_types::AddressPool::from_network(net)
+            .map_err(|e| GanetiError::Config(e.to_string()))?;
+        pools.insert(net.uuid.clone(), p);
+    }
+    pools
+        .get_mut(&net.uuid)
+        .ok_or_else(|| GanetiError::Config("address pool vanished".into()))
+}
+
+/// Release the pool addresses of NICs (on instance or NIC removal).
+pub fn release_nic_ips(
+    cfg: &ConfigData,
+    nics: &[Nic],
+) -> Result<Vec<ganeti_types::Network>, GanetiError> {
+    let mut changed: std::collections::BTreeMap<String, ganeti_types::Network> = Default::default();
+    for nic in nics {
+        let (Some(net_uuid), Some(ip)) = (&nic.network, &nic.ip) else { continue };
+        let net = match changed.get(net_uuid) {
+            Some(n) => n.clone(),
+            None => match cfg.networks.get(net_uuid) {
+                Some(n) => {
+                    let mut n = n.clone();
+                    n.serial_no += 1;
+                    n.mtime = ganeti_types::now_f64();
+                    n
+                }
+                None => continue,
+            },
+        };
+        let mut pool = ganeti_types::AddressPool::from_network(&net)
+            .map_err(|e| GanetiError::Config(e.to_string()))?;
+        let mut net = net;
+        if pool.release(ip, false).is_ok() {
+            pool.store(&mut net);
+        }
+        changed.insert(net_uuid.clone(), net);
+    }
+    Ok(changed.into_values().collect())
+}
+
+/// Parse a disk size from an opcode disk dict (int MiB or a unit string).
+pub fn disk_size(d: &Dict, idx: usize) -> Result<u64, GanetiError> {
+    match d.get("size") {
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .ok_or_else(|| GanetiError::wrong_input(format!("Invalid disk size for disk {idx}"))),
+        Some(Value::String(s)) => params::parse_unit(s).map_err(|e| {
+            GanetiError::wrong_input(format!("Invalid disk size '{s}' for disk {idx}: {e}"))
+        }),
+        _ => Err(GanetiError::wrong_input(format!("Missing disk size for disk {idx}"))),
+    }
+}
+
+/// Format MiB the way Ganeti's log messages do (`128M`, `1.0G`).
+pub fn fmt_mib(v: u64) -> String {
+    if v < 1024 {
+        format!("{v}M")
+    } else if v < 1024 * 1024 {
+        format!("{:.1}G", v as f64 / 1024.0)
+    } else {
+        format!("{:.1}T", v as f64 / 1024.0 / 1024.0)
+    }
+}
+
+/// The file storage directory of an instance.
+pub fn instance_file_dir(cfg: &ConfigData, name: &str, template: &str) -> std::path::PathBuf {
+    let base = if template == "sharedfile" {
+        &cfg.cluster.shared_file_storage_dir
+    } else {
+        &cfg.cluster.file_storage_dir
+    };
+    std::path::Path::new(base).join(name)
+}
+
+/// Resolve a name through the system resolver (Ganeti's name check).
+pub fn resolve_name(name: &str) -> Result<(String, std::net::IpAddr), GanetiError> {
+    use std::net::ToSocketAddrs;
+    match (name, 0u16).to_socket_addrs() {
+        Ok(mut addrs) => match addrs.next() {
+            Some(a) => Ok((name.to_string(), a.ip())),
+            None => Err(GanetiError::prereq(
+                format!("The given name ({name}) does not resolve: no address"),
+                ErrorClass::ResolverError,
+            )),
+        },
+        Err(e) => Err(GanetiError::prereq(
+            format!("The given name ({name}) does not resolve: {e}"),
+            ErrorClass::ResolverError,
+        )),
+    }
+}
+
+/// Ganeti's ip check: refuse if something answers at the address.
+pub fn ip_in_use(ip: std::net::IpAddr) -> bool {
+    let addr = std::net::SocketAddr::new(ip, 22);
+    std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500)).is_ok()
+}
+
+/// Check that an OS exists in the search path (`name` or `name+variant`).
+pub fn check_os_exists(m: &Master, os: &str) -> Result<(), GanetiError> {
+    let base = os.split('+').next().unwrap_or(os);
+    if base.is_empty() || base.contains('/') || base.starts_with('.') {
+        return Err(GanetiError::wrong_input(format!("Invalid OS name '{os}'")));
+    }
+    let found = m
+        .paths
+        .os_search_path()
+        .iter()
+        .any(|d| d.join(base).is_dir());
+    if found {
+        Ok(())
+    } else {
+        let node = m
+            .with_config(|c| c.master_node().map(|n| n.name.clone()).unwrap_or_default())
+            .unwrap_or_default();
+        Err(GanetiError::OpExec(format!(
+            "OS Parameters validation failed on node {node}: Directory for OS {base} not found in search path"
+        )))
+    }
+}

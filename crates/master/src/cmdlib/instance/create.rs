@@ -1,0 +1,388 @@
+//! OP_INSTANCE_CREATE (mode `create`).
+//!
+//! Order of effects, chosen so that a crash at any point leaves something
+//! a restart can report or undo: disks are created first (under the
+//! instance's own file-storage directory, which recovery may remove if the
+//! instance never reached the config), then the instance and its disks are
+//! committed in one config transaction, then it is started.
+
+use std::collections::BTreeMap;
+
+use ganeti_node::DiskSpec;
+use ganeti_types::params::{self, force_dict_types, upgrade_beparams};
+use ganeti_types::{
+    constants, now_f64, AdminState, ConfigData, Dict, Disk, DiskTemplate, ErrorClass,
+    GanetiError, Instance,
+};
+use serde_json::{json, Value};
+
+use super::common::{self, build_nic, disk_size, fmt_mib, ISpec};
+use crate::cmdlib::util::{bool_param, check_name, str_param};
+use crate::cmdlib::OpCtx;
+use crate::jobs::locks::{Level, LockReq};
+use crate::state::ConfigOp;
+use crate::Master;
+
+/// The target node's uuid: given, or the only vm-capable node.
+fn pick_node(cfg: &ConfigData, op: &Dict) -> Result<String, GanetiError> {
+    if let Some(u) = str_param(op, "pnode_uuid") {
+        if cfg.nodes.contains_key(u) {
+            return Ok(u.to_string());
+        }
+    }
+    if let Some(n) = str_param(op, "pnode") {
+        return Ok(cfg.expand_node(n)?.uuid.clone());
+    }
+    let capable: Vec<&ganeti_types::Node> = cfg
+        .nodes
+        .values()
+        .filter(|n| n.vm_capable && !n.offline && !n.drained)
+        .collect();
+    match capable.as_slice() {
+        [only] => Ok(only.uuid.clone()),
+        _ => Err(GanetiError::wrong_input(
+            "No primary node given and no instance allocator available; pass a node with -n",
+        )),
+    }
+}
+
+pub fn locks(m: &Master, op: &Dict) -> Result<Vec<LockReq>, GanetiError> {
+    let name = str_param(op, "instance_name").unwrap_or_default().to_string();
+    let node = m.with_config(|c| pick_node(c, op))??;
+    Ok(vec![
+        LockReq::bgl_shared(),
+        LockReq::exclusive(Level::Instance, name),
+        LockReq::exclusive(Level::Node, node),
+    ])
+}
+
+/// Static checks, at submission.
+pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
+    let mode = str_param(op, "mode").unwrap_or("create");
+    if mode != "create" {
+        return Err(GanetiError::wrong_input(format!(
+            "Instance creation mode '{mode}' is not supported by this release"
+        )));
+    }
+    let name = str_param(op, "instance_name").unwrap_or_default();
+    check_name("instance", name)?;
+    if bool_param(op, "ip_check") && !bool_param(op, "name_check") {
+        return Err(GanetiError::wrong_input(
+            "Cannot do IP address check without a name check",
+        ));
+    }
+    if str_param(op, "os_type").is_none() && op.get("no_install").and_then(Value::as_bool) != Some(true) {
+        return Err(GanetiError::wrong_input("No guest OS or OS image specified"));
+    }
+    let template = str_param(op, "disk_template")
+        .ok_or_else(|| GanetiError::wrong_input("Missing disk template"))?;
+    let disks = op.get("disks").and_then(Value::as_array).cloned().unwrap_or_default();
+    if template == "diskless" && !disks.is_empty() {
+        return Err(GanetiError::wrong_input("Diskless instance but disk information passed"));
+    }
+    if template != "diskless" && disks.is_empty() {
+        return Err(GanetiError::wrong_input("No disk information specified"));
+    }
+    for (i, d) in disks.iter().enumerate() {
+        let d = d.as_object().cloned().unwrap_or_default();
+        for k in d.keys() {
+            if !["size", "mode", "name", "spindles", "vg", "metavg", "adopt", "provider"].contains(&k.as_str()) {
+                return Err(GanetiError::wrong_input(format!("Unknown disk parameter '{k}' for disk {i}")));
+            }
+        }
+        disk_size(&d, i)?;
+        if let Some(mode) = d.get("mode").and_then(Value::as_str) {
+            if mode != "rw" && mode != "ro" {
+                return Err(GanetiError::wrong_input(format!("Invalid disk access mode '{mode}'")));
+            }
+        }
+    }
+    let mut be = force_dict_types(&crate::cmdlib::util::dict_param(op, "beparams"), params::BE_TYPES, false)?;
+    upgrade_beparams(&mut be);
+    let hv = m.with_config(|c| {
+        str_param(op, "hypervisor")
+            .map(str::to_owned)
+            .unwrap_or_else(|| c.cluster.default_hypervisor.clone())
+    })?;
+    let hvp = crate::cmdlib::util::dict_param(op, "hvparams");
+    for k in hvp.keys() {
+        if !params::hv_types(&hv).iter().any(|(n, _)| n == k) {
+            return Err(GanetiError::Parameter(format!("Parameter '{k}' is not supported")));
+        }
+    }
+    force_dict_types(&hvp, params::hv_types(&hv), false)?;
+    Ok(())
+}
+
+struct Plan {
+    inst: Instance,
+    disks: Vec<Disk>,
+    networks: Vec<ganeti_types::Network>,
+}
+
+fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiError> {
+    let mut name = str_param(op, "instance_name").unwrap_or_default().to_string();
+    if bool_param(op, "name_check") {
+        let (resolved, ip) = common::resolve_name(&name)?;
+        name = resolved;
+        if bool_param(op, "ip_check") && common::ip_in_use(ip) {
+            return Err(GanetiError::prereq(
+                format!("IP {ip} of instance {name} already in use"),
+                ErrorClass::NotUnique,
+            ));
+        }
+    }
+    if cfg.instance_by_name(&name).is_some() {
+        return Err(GanetiError::exists(format!("Instance '{name}' is already in the cluster")));
+    }
+    let cl = &cfg.cluster;
+    let hv = str_param(op, "hypervisor").map(str::to_owned).unwrap_or_else(|| cl.default_hypervisor.clone());
+    if !cl.hypervisor_enabled(&hv) {
+        return Err(GanetiError::wrong_input(format!(
+            "Selected hypervisor ({hv}) not enabled in the cluster ({})",
+            cl.enabled_hypervisors.join(",")
+        )));
+    }
+    let template = str_param(op, "disk_template").unwrap_or("diskless").to_string();
+    if !cl.disk_template_enabled(&template) {
+        return Err(GanetiError::wrong_input(format!(
+            "Disk template '{template}' is not enabled in cluster. Enabled disk templates are: {}",
+            cl.enabled_disk_templates.join(",")
+        )));
+    }
+    if !constants::SUPPORTED_DISK_TEMPLATES.contains(&template.as_str()) {
+        return Err(GanetiError::wrong_input(format!(
+            "Disk template '{template}' is not supported by this release"
+        )));
+    }
+    let pnode_uuid = pick_node(cfg, op)?;
+    let pnode = cfg.nodes.get(&pnode_uuid).cloned().ok_or_else(|| GanetiError::noent("Node not known"))?;
+    if pnode.offline {
+        return Err(GanetiError::wrong_state(format!("Cannot use offline primary node '{}'", pnode.name)));
+    }
+    if pnode.drained {
+        return Err(GanetiError::wrong_state(format!("Cannot use drained primary node '{}'", pnode.name)));
+    }
+    if !pnode.vm_capable {
+        return Err(GanetiError::wrong_state(format!(
+            "Cannot use non-vm_capable primary node '{}'",
+            pnode.name
+        )));
+    }
+    if let Some(os) = str_param(op, "os_type") {
+        common::check_os_exists(ctx.master, os)?;
+    }
+    let group = cfg.nodegroups.get(&pnode.group).cloned().ok_or_else(|| GanetiError::Config("node group missing".into()))?;
+
+    let mut be = force_dict_types(&crate::cmdlib::util::dict_param(op, "beparams"), params::BE_TYPES, false)?;
+    upgrade_beparams(&mut be);
+    let hvparams = force_dict_types(&crate::cmdlib::util::dict_param(op, "hvparams"), params::hv_types(&hv), false)?;
+    let filled_be = common::effective_be(cfg, &be);
+
+    // NICs
+    let mut pools = BTreeMap::new();
+    let mut nics = Vec::new();
+    let mut macs: Vec<String> = Vec::new();
+    for n in op.get("nics").and_then(Value::as_array).cloned().unwrap_or_default() {
+        let d = n.as_object().cloned().unwrap_or_default();
+        let nic = build_nic(cfg, &group, &d, &macs, &mut pools)?;
+        macs.push(nic.mac.clone());
+        nics.push(nic);
+    }
+    let mut networks = Vec::new();
+    for (uuid, pool) in pools {
+        if let Some(n) = cfg.networks.get(&uuid) {
+            let mut n = n.clone();
+            pool.store(&mut n);
+            n.serial_no += 1;
+            n.mtime = now_f64();
+            networks.push(n);
+        }
+    }
+
+    // Disks
+    let now = now_f64();
+    let inst_uuid = ganeti_types::new_uuid();
+    let dir = common::instance_file_dir(cfg, &name, &template);
+    let mut disks = Vec::new();
+    for (i, d) in op.get("disks").and_then(Value::as_array).cloned().unwrap_or_default().iter().enumerate() {
+        let d = d.as_object().cloned().unwrap_or_default();
+        let size = disk_size(&d, i)?;
+        let logical_id = match DiskTemplate::parse(&template) {
+            Some(DiskTemplate::File) | Some(DiskTemplate::Sharedfile) => {
+                let driver = str_param(op, "file_driver").unwrap_or("loop");
+                let file = dir.join(format!("{}.{}.disk{i}", ganeti_types::new_uuid(), template));
+                json!([driver, file.display().to_string()])
+            }
+            _ => Value::Null,
+        };
+        disks.push(Disk {
+            uuid: ganeti_types::new_uuid(),
+            name: d.get("name").and_then(Value::as_str).map(str::to_owned).filter(|s| !s.is_empty()),
+            dev_type: template.clone(),
+            logical_id,
+            children: vec![],
+            nodes: vec![pnode_uuid.clone()],
+            iv_name: format!("disk/{i}"),
+            size,
+            mode: d.get("mode").and_then(Value::as_str).unwrap_or("rw").to_string(),
+            params: Dict::new(),
+            spindles: d.get("spindles").and_then(Value::as_u64).map(|x| x as u32),
+            serial_no: 1,
+            ctime: now,
+            mtime: now,
+        });
+    }
+
+    // Instance policy
+    if !bool_param(op, "ignore_ipolicy") {
+        let pol = common::effective_ipolicy(cfg, Some(&group));
+        let spec = ISpec {
+            mem: filled_be.get("maxmem").and_then(Value::as_u64),
+            cpus: filled_be.get("vcpus").and_then(Value::as_u64),
+            disk_sizes: disks.iter().map(|d| d.size).collect(),
+            disk_count: Some(disks.len() as u64),
+            nic_count: Some(nics.len() as u64),
+            spindle_use: filled_be.get("spindle_use").and_then(Value::as_u64),
+            template: Some(template.clone()),
+        };
+        let v = common::ipolicy_violations(&pol, &spec);
+        if !v.is_empty() {
+            return Err(GanetiError::wrong_input(format!(
+                "Instance allocation to group {} ({}) violates policy: {}",
+                group.uuid,
+                group.name,
+                v.join(", ")
+            )));
+        }
+    }
+
+    let start = bool_param(op, "start");
+    let tags = crate::cmdlib::util::str_list(op, "tags");
+    let inst = Instance {
+        uuid: inst_uuid,
+        name,
+        primary_node: pnode_uuid,
+        os: str_param(op, "os_type").unwrap_or_default().to_string(),
+        hypervisor: hv,
+        hvparams,
+        beparams: be,
+        osparams: crate::cmdlib::util::dict_param(op, "osparams"),
+        osparams_private: Dict::new(),
+        admin_state: if start { AdminState::Up } else { AdminState::Down },
+        admin_state_source: "admin".into(),
+        nics,
+        disks: disks.iter().map(|d| d.uuid.clone()).collect(),
+        disk_template: template,
+        disks_active: false,
+        network_port: None,
+        tags,
+        serial_no: 1,
+        ctime: now,
+        mtime: now,
+    };
+    Ok(Plan { inst, disks, networks })
+}
+
+pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
+    let op = ctx.op().clone();
+    let cfg = ctx.config()?;
+    let Plan { mut inst, disks, networks } = plan(ctx, &cfg, &op)?;
+    if ctx.dry_run() {
+        ctx.log_info("dry-run mode requested, not actually executing the operation");
+        return Ok(Value::Null);
+    }
+    let node_name = cfg.node_name(&inst.primary_node);
+    for d in &disks {
+        if inst.disk_template != "diskless" {
+            let idx = d.iv_name.trim_start_matches("disk/");
+            ctx.log_step(format!("disk {idx}, size {}", fmt_mib(d.size)));
+        }
+    }
+    ctx.log_step("creating instance disks...");
+    let mut created: Vec<DiskSpec> = Vec::new();
+    if !disks.is_empty() {
+        let dir = common::instance_file_dir(&cfg, &inst.name, &inst.disk_template);
+        ctx.node()
+            .file_storage_dir_create(&dir)
+            .map_err(|e| GanetiError::OpExec(format!("Can't create instance disks: {e}")))?;
+        for d in &disks {
+            let spec = DiskSpec::from_disk(d).map_err(|e| GanetiError::OpExec(e.to_string()))?;
+            if let Err(e) = ctx.node().blockdev_create(&spec) {
+                // roll back what we made, then report
+                for c in &created {
+                    let _ = ctx.node().blockdev_remove(c);
+                }
+                let _ = ctx.node().file_storage_dir_remove(&dir);
+                return Err(GanetiError::OpExec(format!(
+                    "Can't create block device {} on node {node_name}: {e}",
+                    d.iv_name
+                )));
+            }
+            created.push(spec);
+        }
+    }
+    ctx.log(format!("adding instance {} to cluster config", inst.name));
+    ctx.log("adding disks to cluster config");
+    let mut ops: Vec<ConfigOp> = disks.iter().cloned().map(|d| ConfigOp::PutDisk(Box::new(d))).collect();
+    ops.extend(networks.into_iter().map(|n| ConfigOp::PutNetwork(Box::new(n))));
+    ops.push(ConfigOp::PutInstance(Box::new(inst.clone())));
+    if let Err(e) = ctx.commit(ops) {
+        for c in &created {
+            let _ = ctx.node().blockdev_remove(c);
+        }
+        return Err(e);
+    }
+    if !disks.is_empty() {
+        ctx.log_info(format!("Waiting for instance {} to sync disks", inst.name));
+        ctx.log_info(format!("Instance {}'s disks are in sync", inst.name));
+    }
+    if inst.admin_state == AdminState::Up {
+        ctx.log_step("starting instance...");
+        let cfg = ctx.config()?;
+        let spec = common::spec(&cfg, &inst)?;
+        if let Err(e) = ctx.node().instance_start(&spec, false) {
+            // keep the instance, but as administratively down, and say so
+            let mut down = cfg.instances.get(&inst.uuid).cloned().unwrap_or(inst.clone());
+            down.admin_state = AdminState::Down;
+            down.serial_no += 1;
+            down.mtime = now_f64();
+            ctx.commit(vec![ConfigOp::PutInstance(Box::new(down))])?;
+            inst.admin_state = AdminState::Down;
+            return Err(GanetiError::OpExec(format!("Could not start instance: {e}")));
+        }
+    }
+    Ok(json!([node_name]))
+}
+
+/// After a crash during create: if the instance never reached the config,
+/// remove its file-storage directory (it belongs to this instance alone).
+pub fn recover_interrupted_create(m: &Master, op: &Dict) -> String {
+    let name = str_param(op, "instance_name").unwrap_or_default().to_string();
+    let Ok(cfg) = m.config() else { return String::new() };
+    if let Some(inst) = cfg.instance_by_name(&name) {
+        return format!(
+            "; instance {} was added to the configuration (admin state {}), check it with gnt-instance info",
+            inst.name,
+            inst.admin_state.as_str()
+        );
+    }
+    let mut removed = Vec::new();
+    for template in ["file", "sharedfile"] {
+        let dir = common::instance_file_dir(&cfg, &name, template);
+        if dir.is_dir() && !name.is_empty() {
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => removed.push(dir.display().to_string()),
+                Err(e) => removed.push(format!("{} (could not remove: {e})", dir.display())),
+            }
+        }
+    }
+    if removed.is_empty() {
+        format!("; instance {name} was not added to the configuration")
+    } else {
+        format!(
+            "; instance {name} was not added to the configuration; removed its partially created disks in {}",
+            removed.join(", ")
+        )
+    }
+}

@@ -1,0 +1,69 @@
+//! Instance opcodes: create, remove, start, stop, reboot, rename, modify,
+//! grow-disk and query-data.
+
+mod common;
+mod create;
+mod lifecycle;
+mod modify;
+mod querydata;
+
+use super::OpImpl;
+
+pub(crate) use create::recover_interrupted_create;
+
+pub(super) const OPS: &[OpImpl] = &[
+    OpImpl {
+        op_id: "OP_INSTANCE_CREATE",
+        locks: create::locks,
+        check: create::check,
+        exec: create::exec,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_REMOVE",
+        locks: common::instance_and_node_locks,
+        check: common::no_check,
+        exec: lifecycle::remove,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_STARTUP",
+        locks: common::instance_and_node_locks,
+        check: lifecycle::check_startup,
+        exec: lifecycle::startup,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_SHUTDOWN",
+        locks: common::instance_and_node_locks,
+        check: common::no_check,
+        exec: lifecycle::shutdown,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_REBOOT",
+        locks: common::instance_and_node_locks,
+        check: common::no_check,
+        exec: lifecycle::reboot,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_RENAME",
+        locks: lifecycle::rename_locks,
+        check: lifecycle::check_rename,
+        exec: lifecycle::rename,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_SET_PARAMS",
+        locks: common::instance_and_node_locks,
+        check: modify::check,
+        exec: modify::exec,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_GROW_DISK",
+        locks: common::instance_and_node_locks,
+        check: common::no_check,
+        exec: modify::grow_disk,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_QUERY_DATA",
+        locks: querydata::locks,
+        check: common::no_check,
+        exec: querydata::exec,
+    },
+];

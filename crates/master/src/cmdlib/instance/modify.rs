@@ -1,0 +1,458 @@
+//! OP_INSTANCE_SET_PARAMS and OP_INSTANCE_GROW_DISK.
+
+use std::collections::BTreeMap;
+
+use ganeti_node::DiskSpec;
+use ganeti_types::params::{self, force_dict_types, update_params, upgrade_beparams};
+use ganeti_types::{now_f64, AdminState, Dict, Disk, GanetiError};
+use serde_json::{json, Value};
+
+use super::common::{self, build_nic, disk_size, fmt_mib, lookup_instance, ISpec};
+use crate::cmdlib::util::{bool_param, dict_param, opt_bool, str_param, u64_param};
+use crate::cmdlib::OpCtx;
+use crate::state::ConfigOp;
+use crate::Master;
+
+/// A NIC or disk modification: `[action, index-or-name, params]`.
+struct Mod {
+    action: String,
+    target: Value,
+    params: Dict,
+}
+
+fn parse_mods(op: &Dict, key: &str) -> Result<Vec<Mod>, GanetiError> {
+    let mut out = Vec::new();
+    for m in op.get(key).and_then(Value::as_array).cloned().unwrap_or_default() {
+        let a = m.as_array().cloned().unwrap_or_default();
+        let (action, target, params) = match a.len() {
+            3 => (a[0].as_str().unwrap_or("").to_string(), a[1].clone(), a[2].clone()),
+            2 => match &a[0] {
+                Value::String(s) => (s.clone(), json!(-1), a[1].clone()),
+                Value::Number(n) => ("modify".to_string(), Value::Number(n.clone()), a[1].clone()),
+                _ => return Err(GanetiError::wrong_input(format!("Invalid {key} modification"))),
+            },
+            _ => return Err(GanetiError::wrong_input(format!("Invalid {key} modification"))),
+        };
+        if !["add", "remove", "modify"].contains(&action.as_str()) {
+            return Err(GanetiError::wrong_input(format!(
+                "{key} action '{action}' is not supported by this release"
+            )));
+        }
+        out.push(Mod { action, target, params: params.as_object().cloned().unwrap_or_default() });
+    }
+    Ok(out)
+}
+
+fn resolve_index(target: &Value, len: usize, names: &[Option<String>], what: &str) -> Result<usize, GanetiError> {
+    match target {
+        Value::Number(n) => {
+            let i = n.as_i64().unwrap_or(-1);
+            let idx = if i < 0 { len as i64 + i } else { i };
+            if idx < 0 || idx as usize >= len {
+                return Err(GanetiError::wrong_input(format!("Invalid {what} index {i}")));
+            }
+            Ok(idx as usize)
+        }
+        Value::String(s) => {
+            if let Ok(i) = s.parse::<i64>() {
+                return resolve_index(&json!(i), len, names, what);
+            }
+            names
+                .iter()
+                .position(|n| n.as_deref() == Some(s.as_str()))
+                .ok_or_else(|| GanetiError::wrong_input(format!("{what} with name '{s}' not found")))
+        }
+        _ => Err(GanetiError::wrong_input(format!("Invalid {what} identifier"))),
+    }
+}
+
+pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
+    let mut be = force_dict_types(&dict_param(op, "beparams"), params::BE_TYPES, true)?;
+    upgrade_beparams(&mut be);
+    let hv = m.with_config(|c| c.expand_instance(str_param(op, "instance_name").unwrap_or_default()).map(|i| i.hypervisor.clone()))?;
+    if let Ok(hv) = hv {
+        force_dict_types(&dict_param(op, "hvparams"), params::hv_types(&hv), true)
+            .map_err(|e| match e {
+                GanetiError::Parameter(m) if m.starts_with("Unknown parameter") => {
+                    GanetiError::Parameter(m.replace("Unknown parameter", "Parameter").replace("'", "'") + " is not supported")
+                }
+                other => other,
+            })?;
+    }
+    parse_mods(op, "nics")?;
+    parse_mods(op, "disks")?;
+    let has_change = ["beparams", "hvparams", "osparams"].iter().any(|k| !dict_param(op, k).is_empty())
+        || !parse_mods(op, "nics")?.is_empty()
+        || !parse_mods(op, "disks")?.is_empty()
+        || str_param(op, "os_name").is_some()
+        || opt_bool(op, "offline").is_some()
+        || op.get("runtime_mem").map(|v| !v.is_null()).unwrap_or(false)
+        || str_param(op, "disk_template").is_some();
+    if !has_change {
+        return Err(GanetiError::wrong_input("No changes submitted"));
+    }
+    if let Some(t) = str_param(op, "disk_template") {
+        return Err(GanetiError::wrong_input(format!(
+            "Conversion to disk template '{t}' is not supported by this release"
+        )));
+    }
+    Ok(())
+}
+
+pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
+    let op = ctx.op().clone();
+    let cfg = ctx.config()?;
+    let mut inst = lookup_instance(&cfg, &op)?;
+    let mut result: Vec<Value> = Vec::new();
+    let mut ops: Vec<ConfigOp> = Vec::new();
+
+    // beparams
+    let mut be_upd = force_dict_types(&dict_param(&op, "beparams"), params::BE_TYPES, true)?;
+    let had_memory = be_upd.contains_key("memory");
+    upgrade_beparams(&mut be_upd);
+    if !be_upd.is_empty() {
+        inst.beparams = update_params(&inst.beparams, &be_upd);
+        let mut keys: Vec<&String> = be_upd.keys().collect();
+        keys.sort();
+        if had_memory {
+            let v = be_upd.get("maxmem").cloned().unwrap_or(Value::Null);
+            result.push(json!(["be/memory", v]));
+        }
+        for k in keys {
+            if had_memory && (k == "maxmem" || k == "minmem") {
+                continue;
+            }
+            result.push(json!([format!("be/{k}"), be_upd[k]]));
+        }
+    }
+    let hv_upd = force_dict_types(&dict_param(&op, "hvparams"), params::hv_types(&inst.hypervisor), true)?;
+    if !hv_upd.is_empty() {
+        inst.hvparams = update_params(&inst.hvparams, &hv_upd);
+        for (k, v) in &hv_upd {
+            result.push(json!([format!("hv/{k}"), v]));
+        }
+    }
+    let os_upd = dict_param(&op, "osparams");
+    if !os_upd.is_empty() {
+        inst.osparams = update_params(&inst.osparams, &os_upd);
+        for (k, v) in &os_upd {
+            result.push(json!([format!("os/{k}"), v]));
+        }
+    }
+    if let Some(os) = str_param(&op, "os_name") {
+        if inst.admin_state == AdminState::Up {
+            return Err(GanetiError::wrong_state(format!(
+                "Instance '{}' is marked to be up, cannot change the OS",
+                inst.name
+            )));
+        }
+        common::check_os_exists(ctx.master, os)?;
+        inst.os = os.to_string();
+        result.push(json!(["os", os]));
+    }
+    if let Some(off) = opt_bool(&op, "offline") {
+        if off {
+            if inst.admin_state == AdminState::Up {
+                return Err(GanetiError::wrong_state(format!(
+                    "Instance '{}' is marked to be up, cannot mark it offline",
+                    inst.name
+                )));
+            }
+            inst.admin_state = AdminState::Offline;
+            result.push(json!(["admin_state", "offline"]));
+        } else if inst.admin_state == AdminState::Offline {
+            inst.admin_state = AdminState::Down;
+            result.push(json!(["admin_state", "down"]));
+        }
+    }
+
+    // NICs
+    let group = cfg
+        .nodes
+        .get(&inst.primary_node)
+        .and_then(|n| cfg.nodegroups.get(&n.group))
+        .cloned()
+        .ok_or_else(|| GanetiError::Config("primary node's group missing".into()))?;
+    let mut pools = BTreeMap::new();
+    let mut released = Vec::new();
+    for m in parse_mods(&op, "nics")? {
+        let names: Vec<Option<String>> = inst.nics.iter().map(|n| n.name.clone()).collect();
+        match m.action.as_str() {
+            "add" => {
+                let macs: Vec<String> = inst.nics.iter().map(|n| n.mac.clone()).collect();
+                let nic = build_nic(&cfg, &group, &m.params, &macs, &mut pools)?;
+                let idx = inst.nics.len();
+                result.push(json!([format!("nic.{idx}"), format!("add:mac={},ip={},mode={},link={},network={}",
+                    nic.mac, nic.ip.clone().unwrap_or("None".into()),
+                    nic.nicparams.get("mode").and_then(Value::as_str).unwrap_or(""),
+                    nic.nicparams.get("link").and_then(Value::as_str).unwrap_or(""),
+                    nic.network.clone().unwrap_or("None".into()))]));
+                inst.nics.push(nic);
+            }
+            "remove" => {
+                let idx = resolve_index(&m.target, inst.nics.len(), &names, "NIC")?;
+                let nic = inst.nics.remove(idx);
+                released.push(nic);
+                result.push(json!([format!("nic.{idx}"), "remove"]));
+            }
+            _ => {
+                let idx = resolve_index(&m.target, inst.nics.len(), &names, "NIC")?;
+                let nic = &mut inst.nics[idx];
+                for (k, v) in &m.params {
+                    match k.as_str() {
+                        "mac" => {
+                            let mac = v.as_str().unwrap_or("").to_ascii_lowercase();
+                            if !common::valid_mac(&mac) {
+                                return Err(GanetiError::wrong_input(format!("Invalid MAC address specified: {mac}")));
+                            }
+                            if cfg.macs_in_use().any(|x| x == mac) {
+                                return Err(GanetiError::prereq(format!("MAC address {mac} already in use in cluster"), ganeti_types::ErrorClass::NotUnique));
+                            }
+                            nic.mac = mac;
+                        }
+                        "ip" => nic.ip = v.as_str().filter(|s| !s.is_empty() && s.to_ascii_lowercase() != "none").map(str::to_owned),
+                        "name" => nic.name = v.as_str().filter(|s| !s.is_empty() && s.to_ascii_lowercase() != "none").map(str::to_owned),
+                        "mode" | "link" | "vlan" => {
+                            let upd = force_dict_types(&[(k.clone(), v.clone())].into_iter().collect(), params::NIC_TYPES, true)?;
+                            nic.nicparams = update_params(&nic.nicparams, &upd);
+                        }
+                        other => return Err(GanetiError::wrong_input(format!("Changing NIC parameter '{other}' is not supported"))),
+                    }
+                    result.push(json!([format!("nic.{k}/{idx}"), v]));
+                }
+            }
+        }
+    }
+    for (uuid, pool) in pools {
+        if let Some(n) = cfg.networks.get(&uuid) {
+            let mut n = n.clone();
+            pool.store(&mut n);
+            n.serial_no += 1;
+            n.mtime = now_f64();
+            ops.push(ConfigOp::PutNetwork(Box::new(n)));
+        }
+    }
+    ops.extend(common::release_nic_ips(&cfg, &released)?.into_iter().map(|n| ConfigOp::PutNetwork(Box::new(n))));
+
+    // Disks
+    let mut new_disks: Vec<Disk> = Vec::new();
+    let mut removed_disks: Vec<Disk> = Vec::new();
+    let running = common::is_running(ctx.master, &inst)?;
+    let mut disk_list: Vec<Disk> = cfg.instance_disks(&inst).into_iter().cloned().collect();
+    for m in parse_mods(&op, "disks")? {
+        let names: Vec<Option<String>> = disk_list.iter().map(|d| d.name.clone()).collect();
+        match m.action.as_str() {
+            "add" => {
+                if inst.disk_template == "diskless" {
+                    return Err(GanetiError::wrong_input("Can't add a disk to an instance with the diskless template"));
+                }
+                if running {
+                    return Err(GanetiError::wrong_state(format!("Instance '{}' is running; adding disks needs it stopped (hotplug arrives with the kvm hypervisor)", inst.name)));
+                }
+                let idx = disk_list.len();
+                let size = disk_size(&m.params, idx)?;
+                let dir = common::instance_file_dir(&cfg, &inst.name, &inst.disk_template);
+                let file = dir.join(format!("{}.{}.disk{idx}", ganeti_types::new_uuid(), inst.disk_template));
+                let now = now_f64();
+                let d = Disk {
+                    uuid: ganeti_types::new_uuid(),
+                    name: m.params.get("name").and_then(Value::as_str).map(str::to_owned),
+                    dev_type: inst.disk_template.clone(),
+                    logical_id: json!(["loop", file.display().to_string()]),
+                    children: vec![],
+                    nodes: vec![inst.primary_node.clone()],
+                    iv_name: format!("disk/{idx}"),
+                    size,
+                    mode: m.params.get("mode").and_then(Value::as_str).unwrap_or("rw").to_string(),
+                    params: Dict::new(),
+                    spindles: None,
+                    serial_no: 1,
+                    ctime: now,
+                    mtime: now,
+                };
+                result.push(json!([format!("disk/{idx}"), format!("add:size={},mode={}", d.size, d.mode)]));
+                disk_list.push(d.clone());
+                new_disks.push(d);
+            }
+            "remove" => {
+                if running {
+                    return Err(GanetiError::wrong_state(format!("Instance '{}' is running; removing disks needs it stopped", inst.name)));
+                }
+                let idx = resolve_index(&m.target, disk_list.len(), &names, "disk")?;
+                let d = disk_list.remove(idx);
+                result.push(json!([format!("disk/{idx}"), "remove"]));
+                removed_disks.push(d);
+            }
+            _ => {
+                let idx = resolve_index(&m.target, disk_list.len(), &names, "disk")?;
+                let d = &mut disk_list[idx];
+                for (k, v) in &m.params {
+                    match k.as_str() {
+                        "mode" => {
+                            let mode = v.as_str().unwrap_or("");
+                            if mode != "rw" && mode != "ro" {
+                                return Err(GanetiError::wrong_input(format!("Invalid disk access mode '{mode}'")));
+                            }
+                            d.mode = mode.into();
+                        }
+                        "name" => d.name = v.as_str().filter(|s| !s.is_empty() && s.to_ascii_lowercase() != "none").map(str::to_owned),
+                        other => return Err(GanetiError::wrong_input(format!("Disk modification doesn't support '{other}'"))),
+                    }
+                    result.push(json!([format!("disk.{k}/{idx}"), v]));
+                }
+            }
+        }
+    }
+    for (i, d) in disk_list.iter_mut().enumerate() {
+        d.iv_name = format!("disk/{i}");
+    }
+    inst.disks = disk_list.iter().map(|d| d.uuid.clone()).collect();
+
+    // Instance policy (memory, vcpus, disk/nic counts)
+    if !bool_param(&op, "ignore_ipolicy") {
+        let be = common::effective_be(&cfg, &inst.beparams);
+        let pol = common::effective_ipolicy(&cfg, Some(&group));
+        let spec = ISpec {
+            mem: if be_upd.contains_key("maxmem") { be.get("maxmem").and_then(Value::as_u64) } else { None },
+            cpus: if be_upd.contains_key("vcpus") { be.get("vcpus").and_then(Value::as_u64) } else { None },
+            disk_sizes: new_disks.iter().map(|d| d.size).collect(),
+            disk_count: None,
+            nic_count: None,
+            spindle_use: None,
+            template: None,
+        };
+        let v = common::ipolicy_violations(&pol, &spec);
+        if !v.is_empty() {
+            return Err(GanetiError::wrong_input(format!(
+                "Instance {} violates instance policy: {}",
+                inst.name,
+                v.join(", ")
+            )));
+        }
+    }
+    if ctx.dry_run() {
+        ctx.log_info("dry-run mode requested, not actually executing the operation");
+        return Ok(Value::Null);
+    }
+    // side effects: create new disk files, then commit, then remove old ones
+    let mut created = Vec::new();
+    for d in &new_disks {
+        let spec = DiskSpec::from_disk(d).map_err(|e| GanetiError::OpExec(e.to_string()))?;
+        let dir = common::instance_file_dir(&cfg, &inst.name, &inst.disk_template);
+        let res = ctx.node().file_storage_dir_create(&dir).and_then(|_| ctx.node().blockdev_create(&spec));
+        if let Err(e) = res {
+            for c in &created {
+                let _ = ctx.node().blockdev_remove(c);
+            }
+            return Err(GanetiError::OpExec(format!("Failed to create disk {}: {e}", d.iv_name)));
+        }
+        created.push(spec);
+    }
+    // new disks enter at serial 1; existing ones are written only if changed
+    for d in &disk_list {
+        match cfg.disks.get(&d.uuid) {
+            None => ops.push(ConfigOp::PutDisk(Box::new(d.clone()))),
+            Some(old) if old.mode != d.mode || old.name != d.name || old.iv_name != d.iv_name => {
+                let mut nd = d.clone();
+                nd.serial_no = old.serial_no + 1;
+                nd.mtime = now_f64();
+                ops.push(ConfigOp::PutDisk(Box::new(nd)));
+            }
+            Some(_) => {}
+        }
+    }
+    for d in &removed_disks {
+        ops.push(ConfigOp::DelDisk(d.uuid.clone()));
+    }
+    inst.serial_no += 1;
+    inst.mtime = now_f64();
+    ops.push(ConfigOp::PutInstance(Box::new(inst.clone())));
+    if let Err(e) = ctx.commit(ops) {
+        for c in &created {
+            let _ = ctx.node().blockdev_remove(c);
+        }
+        return Err(e);
+    }
+    for d in &removed_disks {
+        if let Ok(spec) = DiskSpec::from_disk(d) {
+            if let Err(e) = ctx.node().blockdev_remove(&spec) {
+                ctx.log_warning(format!("Could not remove disk {}: {e}", d.iv_name));
+            }
+        }
+    }
+    Ok(Value::Array(result))
+}
+
+pub fn grow_disk(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
+    let op = ctx.op().clone();
+    let cfg = ctx.config()?;
+    let inst = lookup_instance(&cfg, &op)?;
+    let disks: Vec<Disk> = cfg.instance_disks(&inst).into_iter().cloned().collect();
+    let idx = u64_param(&op, "disk").unwrap_or(0) as usize;
+    let Some(disk) = disks.get(idx).cloned() else {
+        return Err(GanetiError::wrong_input(format!(
+            "Invalid disk index: {idx} (instace has disks 0 to {}",
+            disks.len().saturating_sub(1)
+        )));
+    };
+    let amount = u64_param(&op, "amount").unwrap_or(0);
+    let absolute = bool_param(&op, "absolute");
+    let (delta, target) = if absolute {
+        if amount < disk.size {
+            return Err(GanetiError::wrong_input(format!(
+                "Requested size ({}) is smaller than current disk size ({})",
+                fmt_mib(amount),
+                fmt_mib(disk.size)
+            )));
+        }
+        (amount - disk.size, amount)
+    } else {
+        (amount, disk.size + amount)
+    };
+    let pol = common::effective_ipolicy(
+        &cfg,
+        cfg.nodes.get(&inst.primary_node).and_then(|n| cfg.nodegroups.get(&n.group)),
+    );
+    let mut viol = Vec::new();
+    if let Some(pair) = pol.get("minmax").and_then(Value::as_array).and_then(|a| a.first()) {
+        let lo = pair.get("min").and_then(|m| m.get("disk-size")).and_then(Value::as_u64);
+        let hi = pair.get("max").and_then(|m| m.get("disk-size")).and_then(Value::as_u64);
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            if target < lo || target > hi {
+                viol.push(format!("disk-size/{idx} value {target} is not in range [{lo}, {hi}]"));
+            }
+        }
+    }
+    if !viol.is_empty() {
+        let msg = format!("Growing disk {idx} violates policy: {}", viol.join(", "));
+        if bool_param(&op, "ignore_ipolicy") {
+            ctx.log_warning(&msg);
+        } else {
+            return Err(GanetiError::wrong_input(msg));
+        }
+    }
+    if ctx.dry_run() {
+        ctx.log_info("dry-run mode requested, not actually executing the operation");
+        return Ok(Value::Null);
+    }
+    ctx.log(format!(
+        "Growing disk {idx} of instance '{}' by {} to {}",
+        inst.name,
+        fmt_mib(delta),
+        fmt_mib(target)
+    ));
+    let spec = DiskSpec::from_disk(&disk).map_err(|e| GanetiError::OpExec(e.to_string()))?;
+    ctx.node()
+        .blockdev_grow(&spec, delta, false)
+        .map_err(|e| GanetiError::OpExec(format!("Grow request failed to node {}: {e}", cfg.node_name(&inst.primary_node))))?;
+    let mut nd = disk.clone();
+    nd.size = target;
+    nd.serial_no += 1;
+    nd.mtime = now_f64();
+    ctx.commit(vec![ConfigOp::PutDisk(Box::new(nd))])?;
+    if bool_param(&op, "wait_for_sync") {
+        ctx.log_info(format!("Waiting for instance {} to sync disks", inst.name));
+        ctx.log_info(format!("Instance {}'s disks are in sync", inst.name));
+    }
+    Ok(Value::Null)
+}

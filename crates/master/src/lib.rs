@@ -1,0 +1,122 @@
+//! The master: the one place where cluster state changes.
+//!
+//! Every change arrives as an opcode inside a job ([`jobs`]), is checked
+//! and executed by the logic in [`cmdlib`], and is made durable through the
+//! store's state machine ([`state`]) before anyone is told it happened.
+//! Transports (LUXI today, RAPI next) only translate requests into
+//! [`Master`] calls.
+
+pub mod cmdlib;
+pub mod export;
+pub mod jobs;
+pub mod luxi;
+pub mod querying;
+pub mod state;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ganeti_node::NodeApi;
+use ganeti_store::{Store, StoreError};
+use ganeti_types::{ConfigData, GanetiError, Paths};
+use parking_lot::Mutex;
+
+pub use jobs::locks::LockManager;
+pub use state::{Applied, Command, ConfigOp, MasterState};
+
+/// Errors starting the master.
+#[derive(Debug, thiserror::Error)]
+pub enum MasterError {
+    #[error("cannot open the cluster state in {dir}: {source}")]
+    Store {
+        dir: String,
+        #[source]
+        source: StoreError,
+    },
+    #[error("this node is not part of a cluster (no configuration in {0})")]
+    NotInitialised(String),
+    #[error("{0}")]
+    Export(String),
+}
+
+/// The master's shared state.
+#[derive(Debug)]
+pub struct Master {
+    pub paths: Paths,
+    pub store: Store<MasterState>,
+    pub node: Arc<dyn NodeApi>,
+    pub locks: LockManager,
+    pub(crate) active: Mutex<HashMap<u64, Arc<jobs::JobCtl>>>,
+    pub(crate) wake_scheduler: tokio::sync::Notify,
+    /// Serial of the configuration last exported to `config.data`.
+    exported_serial: Mutex<u64>,
+}
+
+impl Master {
+    /// Open the state of an initialised cluster.
+    pub fn open(paths: Paths, node: Arc<dyn NodeApi>) -> Result<Arc<Self>, MasterError> {
+        let dir = paths.store_dir();
+        let store = Store::open(&dir, MasterState::default).map_err(|source| MasterError::Store {
+            dir: dir.display().to_string(),
+            source,
+        })?;
+        if store.read(|s| s.config.is_none()) {
+            return Err(MasterError::NotInitialised(dir.display().to_string()));
+        }
+        Ok(Arc::new(Master {
+            paths,
+            store,
+            node,
+            locks: LockManager::new(),
+            active: Mutex::new(HashMap::new()),
+            wake_scheduler: tokio::sync::Notify::new(),
+            exported_serial: Mutex::new(0),
+        }))
+    }
+
+    /// A copy of the current configuration.
+    pub fn config(&self) -> Result<ConfigData, GanetiError> {
+        self.with_config(Clone::clone)
+    }
+
+    /// Run `f` against the current configuration without copying it.
+    pub fn with_config<R>(&self, f: impl FnOnce(&ConfigData) -> R) -> Result<R, GanetiError> {
+        self.store
+            .read(|s| s.config.as_ref().map(f))
+            .ok_or_else(|| GanetiError::Config("The cluster is not initialised".into()))
+    }
+
+    /// Apply config changes durably; a stale or refused change is an error.
+    pub fn commit(&self, ops: Vec<ConfigOp>) -> Result<(), GanetiError> {
+        match self.store.propose_blocking(Command::Config(ops)) {
+            Ok(Applied::Ok) => {
+                self.export_now();
+                Ok(())
+            }
+            Ok(Applied::Refused(m)) => Err(GanetiError::Config(m)),
+            Ok(other) => Err(GanetiError::Config(format!("unexpected store answer {other:?}"))),
+            Err(e) => Err(GanetiError::OpExec(format!("Cannot write the configuration: {e}"))),
+        }
+    }
+}
+
+impl Master {
+    /// Rewrite `config.data` and ssconf if the configuration changed since
+    /// the last export. Serialised, so concurrent commits never interleave.
+    pub fn export_now(&self) {
+        let mut last = self.exported_serial.lock();
+        let Ok(cfg) = self.config() else { return };
+        if cfg.serial_no == *last {
+            return;
+        }
+        match export::export_config(&self.paths, &cfg) {
+            Ok(()) => *last = cfg.serial_no,
+            Err(e) => tracing::error!("cannot export the configuration: {e}"),
+        }
+    }
+
+    /// Number of jobs a worker is handling right now.
+    pub fn running_jobs(&self) -> usize {
+        self.active.lock().len()
+    }
+}

@@ -1,0 +1,132 @@
+//! Queries: gather live data from the node layer only when the requested
+//! fields or the filter need it, then let `ganeti-query` compute rows.
+//! Queries never go through the job queue.
+
+use ganeti_query::{LiveData, LiveInstance, NodeLive, QueryContext, Resource};
+use ganeti_types::{ConfigData, GanetiError, Job};
+use serde_json::Value;
+
+use crate::Master;
+
+fn query_err(e: ganeti_query::QueryError) -> GanetiError {
+    e.to_ganeti()
+}
+
+/// Collect what the node knows: running instances and node resources.
+pub fn gather_live(m: &Master, cfg: &ConfigData) -> LiveData {
+    let mut live = LiveData::default();
+    let Some(master) = cfg.master_node() else { return live };
+    let hvs = cfg.cluster.enabled_hypervisors.clone();
+    for hv in &hvs {
+        if let Ok(list) = m.node.instances_info(hv) {
+            for (name, rt) in list {
+                if let Some(inst) = cfg.instance_by_name(&name) {
+                    live.instances.insert(
+                        inst.uuid.clone(),
+                        LiveInstance {
+                            node: String::new(),
+                            running: true,
+                            state: rt.state.as_str().to_string(),
+                            memory: rt.memory,
+                            vcpus: rt.vcpus,
+                        },
+                    );
+                }
+            }
+        }
+    }
+    let storage = vec![ganeti_node::StorageUnit::File {
+        path: cfg.cluster.file_storage_dir.clone().into(),
+    }];
+    match m.node.node_info(&hvs, &storage) {
+        Ok(info) => {
+            let hv = info.hypervisors.first();
+            let st = info.storage.first();
+            live.nodes.insert(
+                master.uuid.clone(),
+                NodeLive {
+                    bootid: Some(info.bootid.clone()),
+                    mtotal: hv.map(|h| h.memory_total),
+                    mnode: hv.map(|h| h.memory_dom0),
+                    mfree: hv.map(|h| h.memory_free),
+                    dtotal: st.map(|s| s.storage_size),
+                    dfree: st.map(|s| s.storage_free),
+                    ctotal: hv.map(|h| u64::from(h.cpu_total)),
+                    cnos: hv.map(|h| u64::from(h.cpu_dom0)),
+                    cnodes: hv.map(|h| u64::from(h.cpu_nodes)),
+                    csockets: hv.map(|h| u64::from(h.cpu_sockets)),
+                    sptotal: None,
+                    spfree: None,
+                },
+            );
+        }
+        Err(e) => {
+            live.node_errors.insert(master.uuid.clone(), ganeti_query::NodeFailure::Error(e.to_string()));
+        }
+    }
+    live
+}
+
+/// LUXI `Query`.
+pub fn query(m: &Master, what: &str, fields: &[String], filter: Option<&Value>) -> Result<Value, GanetiError> {
+    let resource = Resource::parse(what).ok_or_else(|| {
+        GanetiError::wrong_input(format!("Resource '{what}' is not known"))
+    })?;
+    let cfg = m.config()?;
+    let jobs: Vec<Job> = if resource == Resource::Job {
+        m.store.read(|s| s.jobs.values().chain(s.archived.values()).cloned().collect())
+    } else {
+        Vec::new()
+    };
+    let live = if ganeti_query::needs_live_data(resource, fields, filter) {
+        gather_live(m, &cfg)
+    } else {
+        LiveData::default()
+    };
+    let drained = m.store.read(|s| s.drained);
+    let ctx = QueryContext {
+        config: &cfg,
+        live: &live,
+        jobs: &jobs,
+        drain_flag: drained,
+        watcher_pause: m.store.read(|s| s.watcher_pause),
+        locks: &[],
+    };
+    let res = ganeti_query::query(resource, &ctx, fields, filter).map_err(query_err)?;
+    serde_json::to_value(res).map_err(|e| GanetiError::Generic(e.to_string()))
+}
+
+/// LUXI `QueryFields`.
+pub fn query_fields(what: &str, names: Option<&[String]>) -> Result<Value, GanetiError> {
+    let resource = Resource::parse(what).ok_or_else(|| {
+        GanetiError::wrong_input(format!("Resource '{what}' is not known"))
+    })?;
+    let defs = ganeti_query::fields(resource, names);
+    Ok(serde_json::json!({ "fields": defs }))
+}
+
+/// Values of job fields for one job (for `QueryJobs` and `WaitForJobChange`).
+pub fn job_fields(cfg: &ConfigData, job: &Job, fields: &[String]) -> Value {
+    let jobs = std::slice::from_ref(job);
+    let live = LiveData::default();
+    let ctx = QueryContext {
+        config: cfg,
+        live: &live,
+        jobs,
+        drain_flag: false,
+        watcher_pause: None,
+        locks: &[],
+    };
+    match ganeti_query::query(Resource::Job, &ctx, fields, None) {
+        Ok(res) => {
+            let v = serde_json::to_value(res).unwrap_or(Value::Null);
+            let row = v.get("data").and_then(|d| d.get(0)).cloned().unwrap_or(Value::Null);
+            Value::Array(
+                row.as_array()
+                    .map(|cells| cells.iter().map(|c| c.get(1).cloned().unwrap_or(Value::Null)).collect())
+                    .unwrap_or_default(),
+            )
+        }
+        Err(_) => Value::Null,
+    }
+}

@@ -1,0 +1,156 @@
+//! What a node reports back: node resources, runtime state of instances,
+//! block device status, console access.
+//!
+//! These are the typed forms of the dictionaries Ganeti's noded returns
+//! (`memory_free`, `cpu_total`, `storage_free`, ...), with Ganeti's names and
+//! units (MiB) so the query layer can map them to `mfree`, `ctotal`, `dfree`
+//! without conversions.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// A storage unit whose space the master asks about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum StorageUnit {
+    /// The file storage directory (`file` template).
+    File { path: PathBuf },
+    /// The shared file storage directory (`sharedfile` template).
+    #[serde(rename = "sharedfile")]
+    SharedFile { path: PathBuf },
+    /// An LVM volume group (`plain`, `drbd`; not in this release).
+    LvmVg { vg: String, exclusive_storage: bool },
+}
+
+/// Ganeti's storage types (`ST_*`) that a [`StorageUnit`] can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StorageType {
+    #[serde(rename = "file")]
+    File,
+    #[serde(rename = "sharedfile")]
+    SharedFile,
+    #[serde(rename = "lvm-vg")]
+    LvmVg,
+}
+
+impl StorageType {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageType::File => "file",
+            StorageType::SharedFile => "sharedfile",
+            StorageType::LvmVg => "lvm-vg",
+        }
+    }
+}
+
+impl StorageUnit {
+    /// The unit's storage type.
+    pub fn storage_type(&self) -> StorageType {
+        match self {
+            StorageUnit::File { .. } => StorageType::File,
+            StorageUnit::SharedFile { .. } => StorageType::SharedFile,
+            StorageUnit::LvmVg { .. } => StorageType::LvmVg,
+        }
+    }
+}
+
+/// Space of one storage unit, MiB.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageInfo {
+    pub storage_type: StorageType,
+    /// The directory or volume group name.
+    pub name: String,
+    pub storage_size: u64,
+    pub storage_free: u64,
+}
+
+/// What one hypervisor sees of the node (Ganeti's `GetNodeInfo` keys), MiB.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HvNodeInfo {
+    pub hypervisor: String,
+    pub memory_total: u64,
+    /// Memory available for (more) instances.
+    pub memory_free: u64,
+    /// Memory used by the node OS itself.
+    pub memory_dom0: u64,
+    pub cpu_total: u32,
+    /// CPUs the node OS uses.
+    pub cpu_dom0: u32,
+    /// NUMA domains.
+    pub cpu_nodes: u32,
+    /// Physical sockets.
+    pub cpu_sockets: u32,
+}
+
+/// The answer to `node_info`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    /// `/proc/sys/kernel/random/boot_id`: changes at each node reboot.
+    pub bootid: String,
+    /// One entry per requested storage unit, in request order.
+    pub storage: Vec<StorageInfo>,
+    /// One entry per requested hypervisor, in request order.
+    pub hypervisors: Vec<HvNodeInfo>,
+}
+
+impl NodeInfo {
+    /// The entry of one hypervisor.
+    pub fn hv(&self, name: &str) -> Option<&HvNodeInfo> {
+        self.hypervisors.iter().find(|h| h.hypervisor == name)
+    }
+}
+
+/// The state of an instance the hypervisor knows about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HvInstanceState {
+    /// The VM is running.
+    Running,
+    /// The VM exists but its OS shut down (user shutdown).
+    Shutdown,
+}
+
+impl HvInstanceState {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HvInstanceState::Running => "running",
+            HvInstanceState::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// Runtime facts of one instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceRuntime {
+    pub state: HvInstanceState,
+    /// Memory the instance currently has, MiB.
+    pub memory: u64,
+    pub vcpus: u32,
+    /// CPU time used, seconds (0 for hypervisors that do not track it).
+    pub time: f64,
+}
+
+/// How to reach an instance's console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ConsoleInfo {
+    /// No console; the message says why.
+    Message { instance: String, message: String },
+}
+
+/// Status of a block device on its node (Ganeti's `BlockDevStatus`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockDevStatus {
+    pub dev_path: PathBuf,
+    /// Device numbers; `None` for files.
+    pub major: Option<u32>,
+    pub minor: Option<u32>,
+    /// Actual size, MiB (rounded down).
+    pub size_mib: u64,
+    /// Resync progress for mirrored devices; `None` when in sync.
+    pub sync_percent: Option<f64>,
+    pub is_degraded: bool,
+}

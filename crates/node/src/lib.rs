@@ -1,0 +1,117 @@
+//! The node side of ganeti-rs: what Ganeti's `noded` does on each node.
+//!
+//! Everything the master asks of a node goes through one narrow, typed,
+//! synchronous trait, [`NodeApi`]. Today the master calls [`LocalNode`]
+//! in-process from its worker threads; a later release puts the same trait
+//! behind the mutual-TLS node RPC (a client implementing `NodeApi` on the
+//! master, a server calling `LocalNode` on the node), so nothing above this
+//! trait changes. All arguments and results are serde types for that reason.
+//!
+//! Below the trait, side effects sit behind two more narrow traits:
+//! [`hypervisor::Hypervisor`] (fake now, kvm next) and [`storage::Storage`]
+//! (one driver per disk template: file now, plain/blockdev later).
+//! `LocalNode` holds the policy common to all of them, as Ganeti's
+//! `backend.py` does: check state first, gather the disks before a start,
+//! clean shutdown with a timeout before a forced one.
+
+pub mod error;
+mod fsutil;
+pub mod host;
+pub mod hypervisor;
+pub mod info;
+mod local;
+pub mod spec;
+pub mod storage;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub use error::{NodeError, PathRefusal};
+pub use host::HostProbe;
+pub use info::{
+    BlockDevStatus, ConsoleInfo, HvInstanceState, HvNodeInfo, InstanceRuntime, NodeInfo,
+    StorageInfo, StorageType, StorageUnit,
+};
+pub use local::{LocalNode, LocalNodeOptions};
+pub use spec::{AttachedDisk, DiskMode, DiskPath, DiskSpec, InstanceSpec, NicSpec, RebootType};
+pub use storage::FileStoragePolicy;
+
+/// What the master can ask of a node.
+///
+/// Hypervisor-level conflicts are typed errors, not silently ignored:
+/// starting a running instance gives [`NodeError::AlreadyRunning`],
+/// stopping a stopped one [`NodeError::NotRunning`]. The master decides
+/// whether that is a failure for the user (Ganeti's `gnt-instance startup`
+/// of a running instance succeeds).
+pub trait NodeApi: Send + Sync + std::fmt::Debug {
+    /// Boot id, resources as each named hypervisor sees them, and space of
+    /// each storage unit (results in request order).
+    fn node_info(
+        &self,
+        hypervisors: &[String],
+        storage: &[StorageUnit],
+    ) -> Result<NodeInfo, NodeError>;
+
+    /// Every instance the hypervisor runs, by name.
+    fn instances_info(
+        &self,
+        hypervisor: &str,
+    ) -> Result<BTreeMap<String, InstanceRuntime>, NodeError>;
+
+    /// One instance's runtime facts, `None` if it does not run.
+    fn instance_info(
+        &self,
+        name: &str,
+        hypervisor: &str,
+    ) -> Result<Option<InstanceRuntime>, NodeError>;
+
+    /// Start an instance; its disks must exist (be assembled) on this node.
+    fn instance_start(&self, inst: &InstanceSpec, startup_paused: bool) -> Result<(), NodeError>;
+
+    /// Shut an instance down cleanly, destroying it after `timeout_secs`.
+    fn instance_shutdown(&self, inst: &InstanceSpec, timeout_secs: u64) -> Result<(), NodeError>;
+
+    /// Reboot an instance. `soft` and `hard` need it running; `full` stops
+    /// it if it runs, deactivates and reactivates its disks and starts it.
+    fn instance_reboot(
+        &self,
+        inst: &InstanceSpec,
+        reboot_type: RebootType,
+        shutdown_timeout_secs: u64,
+    ) -> Result<(), NodeError>;
+
+    /// How to reach the instance's console.
+    fn instance_console(&self, inst: &InstanceSpec) -> Result<ConsoleInfo, NodeError>;
+
+    /// Create a disk at its size; refuses to overwrite an existing one.
+    fn blockdev_create(&self, disk: &DiskSpec) -> Result<DiskPath, NodeError>;
+
+    /// Remove a disk; one that is already gone is not an error.
+    fn blockdev_remove(&self, disk: &DiskSpec) -> Result<(), NodeError>;
+
+    /// Grow a disk by `amount_mib` (with `dryrun`, only check that it can).
+    fn blockdev_grow(
+        &self,
+        disk: &DiskSpec,
+        amount_mib: u64,
+        dryrun: bool,
+    ) -> Result<(), NodeError>;
+
+    /// Activate a disk and return its local path.
+    fn blockdev_assemble(&self, disk: &DiskSpec) -> Result<DiskPath, NodeError>;
+
+    /// Deactivate a disk.
+    fn blockdev_shutdown(&self, disk: &DiskSpec) -> Result<(), NodeError>;
+
+    /// A disk's status on this node, `None` if it is not there.
+    fn blockdev_find(&self, disk: &DiskSpec) -> Result<Option<BlockDevStatus>, NodeError>;
+
+    /// Create a file storage directory (an existing one is fine).
+    fn file_storage_dir_create(&self, dir: &Path) -> Result<(), NodeError>;
+
+    /// Remove an empty file storage directory (a missing one is fine).
+    fn file_storage_dir_remove(&self, dir: &Path) -> Result<(), NodeError>;
+
+    /// Rename a file storage directory.
+    fn file_storage_dir_rename(&self, old: &Path, new: &Path) -> Result<(), NodeError>;
+}

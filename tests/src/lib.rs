@@ -1,0 +1,178 @@
+//! Harness for black-box tests: a real cluster (real `ganetid` process,
+//! real files, real unix socket) in a temporary root, driven only through
+//! the `gnt-*` binaries, exactly as an operator would.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// Directory holding the built `gnt` and `ganetid` binaries.
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>
+    let dir = exe.parent().and_then(Path::parent).expect("target dir").to_path_buf();
+    assert!(
+        dir.join("gnt").is_file() && dir.join("ganetid").is_file(),
+        "gnt and ganetid must be built first (cargo build --bins); looked in {}",
+        dir.display()
+    );
+    dir
+}
+
+/// Result of one command.
+#[derive(Debug)]
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub rc: i32,
+}
+
+impl Run {
+    fn from(o: Output) -> Self {
+        Run {
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            rc: o.status.code().unwrap_or(-1),
+        }
+    }
+    /// Assert success and return stdout.
+    #[track_caller]
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.rc, 0, "command failed: stdout={} stderr={}", self.stdout, self.stderr);
+        &self.stdout
+    }
+}
+
+/// A cluster in a temporary root.
+#[derive(Debug)]
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+    pub links: PathBuf,
+}
+
+impl Cluster {
+    /// A root with the noop OS installed, not yet initialised.
+    pub fn empty() -> Self {
+        let dir = tempfile::Builder::new().prefix("gnt-e2e").tempdir().expect("tempdir");
+        let links = dir.path().join("bin");
+        std::fs::create_dir_all(&links).expect("bin dir");
+        let bins = bin_dir();
+        for t in ["cluster", "instance", "node", "group", "network", "job", "os", "debug"] {
+            std::os::unix::fs::symlink(bins.join("gnt"), links.join(format!("gnt-{t}"))).expect("symlink");
+        }
+        let os = dir.path().join("srv/ganeti/os/noop");
+        std::fs::create_dir_all(&os).expect("os dir");
+        std::fs::write(os.join("ganeti_api_version"), "20\n").expect("os api");
+        for s in ["create", "import", "export", "rename", "verify"] {
+            let p = os.join(s);
+            std::fs::write(&p, "#!/bin/sh\nexit 0\n").expect("script");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        Cluster { dir, links }
+    }
+
+    /// An initialised, running cluster.
+    pub fn new() -> Self {
+        let c = Self::empty();
+        c.gnt(&["gnt-cluster", "init", "--master-ip", "127.0.0.1", "--nic-parameters", "link=br0", "cluster.example.com"])
+            .ok();
+        c
+    }
+
+    /// The cluster root.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Run a gnt-* command against this cluster.
+    pub fn gnt(&self, argv: &[&str]) -> Run {
+        let o = Command::new(self.links.join(argv[0]))
+            .args(&argv[1..])
+            .env("GANETI_ROOT", self.root())
+            .env("GANETID", bin_dir().join("ganetid"))
+            .env_remove("GNT_INSTANCE_LIST")
+            .output()
+            .expect("run gnt");
+        Run::from(o)
+    }
+
+    /// Pid of the running daemon.
+    pub fn daemon_pid(&self) -> Option<i32> {
+        std::fs::read_to_string(self.root().join("var/run/ganeti/ganetid.pid"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    }
+
+    /// Start the daemon (after a kill) and wait until it answers.
+    pub fn start_daemon(&self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.root().join("var/log/ganeti/ganetid.log"))
+            .expect("log");
+        Command::new(bin_dir().join("ganetid"))
+            .arg("--root")
+            .arg(self.root())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn ganetid");
+        let start = Instant::now();
+        while self.gnt(&["gnt-cluster", "queue", "info"]).rc != 0 {
+            assert!(start.elapsed() < Duration::from_secs(20), "daemon did not come back");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL the daemon.
+    pub fn kill9(&self) {
+        if let Some(pid) = self.daemon_pid() {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            let start = Instant::now();
+            while Path::new(&format!("/proc/{pid}")).exists()
+                && !std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.contains(") Z ")).unwrap_or(true)
+                && start.elapsed() < Duration::from_secs(5)
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    /// Wait for a job to finish; returns its status.
+    pub fn wait_job(&self, id: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let r = self.gnt(&["gnt-job", "list", "--no-headers", "-o", "status", id]);
+            let st = r.stdout.trim().to_string();
+            if ["success", "error", "canceled"].contains(&st.as_str()) {
+                return st;
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "job {id} did not finish: {st}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(pid) = self.daemon_pid() {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains(&*self.root().to_string_lossy()) {
+                let _ = Command::new("kill").arg(pid.to_string()).status();
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+/// Extract `JobID: N` from a `--submit` run.
+pub fn job_id(r: &Run) -> String {
+    r.stderr
+        .lines()
+        .chain(r.stdout.lines())
+        .find_map(|l| l.strip_prefix("JobID: "))
+        .unwrap_or_else(|| panic!("no JobID in {r:?}"))
+        .trim()
+        .to_string()
+}
