@@ -91,6 +91,7 @@ impl Cluster {
             .args(&argv[1..])
             .env("GANETI_ROOT", self.root())
             .env("GANETID", bin_dir().join("ganetid"))
+            .env("GANETI_NODE_NAME", "node1.example.com")
             .env_remove("GNT_INSTANCE_LIST")
             .output()
             .expect("run gnt");

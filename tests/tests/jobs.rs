@@ -40,8 +40,10 @@ fn summaries_and_failed_delay() {
     assert_eq!(r.rc, 1);
     assert!(r.stderr.contains("Duration must be greater than zero"), "{}", r.stderr);
     let l = c.gnt(&["gnt-job", "list"]);
-    assert!(l.ok().contains("success  TEST_DELAY(1.0e-3)"), "{}", l.stdout);
-    assert!(l.stdout.contains("error    TEST_DELAY(0.0)"), "{}", l.stdout);
+    let rows: Vec<Vec<&str>> = l.ok().lines().map(|r| r.split_whitespace().collect()).collect();
+    assert_eq!(rows[0], vec!["ID", "Status", "Summary"]);
+    assert!(rows.contains(&vec!["2", "success", "TEST_DELAY(1.0e-3)"]), "{}", l.stdout);
+    assert!(rows.contains(&vec!["3", "error", "TEST_DELAY(0.0)"]), "{}", l.stdout);
 }
 
 #[test]

@@ -41,7 +41,8 @@ fn instance_lifecycle_end_to_end() {
     assert!(lines[2].contains("ADMIN_down") && lines[2].ends_with("-"), "{}", lines[2]);
 
     let sep = c.gnt(&["gnt-instance", "list", "--no-headers", "--separator=|", "-o", "name,status,disk.sizes,be/memory", "--units=g"]);
-    assert_eq!(sep.ok(), "inst1.example.com|running||0.1G\ninst2.example.com|ADMIN_down|0.1|0.1G\n");
+    // as Ganeti: unit fields converted, disk.sizes (a list) printed as is, no suffix with --separator
+    assert_eq!(sep.ok(), "inst1.example.com|running||0.1\ninst2.example.com|ADMIN_down|128|0.1\n");
 
     // lifecycle
     c.gnt(&["gnt-instance", "shutdown", "inst1.example.com"]).ok();
@@ -51,14 +52,14 @@ fn instance_lifecycle_end_to_end() {
     c.gnt(&["gnt-instance", "reboot", "--type=hard", "inst2.example.com"]).ok();
 
     // rename: refused while up (wrong_state), fine when stopped
-    let r = c.gnt(&["gnt-instance", "rename", "--no-name-check", "--no-ip-check", "inst2.example.com", "renamed1.example.com"]);
+    let r = c.gnt(&["gnt-instance", "rename", "-f", "--no-name-check", "--no-ip-check", "inst2.example.com", "renamed1.example.com"]);
     assert_eq!(r.rc, 1);
     assert_eq!(
         r.stderr,
         "Failure: prerequisites not met for this operation:\nerror type: wrong_state, error details:\nInstance 'inst2.example.com' is marked to be up, cannot rename\n"
     );
     c.gnt(&["gnt-instance", "shutdown", "inst2.example.com"]).ok();
-    let r = c.gnt(&["gnt-instance", "rename", "--no-name-check", "--no-ip-check", "inst2.example.com", "renamed1.example.com"]);
+    let r = c.gnt(&["gnt-instance", "rename", "-f", "--no-name-check", "--no-ip-check", "inst2.example.com", "renamed1.example.com"]);
     assert_eq!(r.ok(), "Instance 'inst2.example.com' renamed to 'renamed1.example.com'\n");
     assert!(!c.root().join("srv/ganeti/file-storage/inst2.example.com").exists());
     let f = file_of(&c, "renamed1.example.com");

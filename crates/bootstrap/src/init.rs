@@ -59,7 +59,14 @@ pub struct InitOptions {
     pub start_timeout: Option<Duration>,
 }
 
+/// This node's name: `$GANETI_NODE_NAME` (for clusters living in a
+/// directory, e.g. several "nodes" on one machine), else the hostname.
 fn hostname() -> String {
+    if let Ok(n) = std::env::var("GANETI_NODE_NAME") {
+        if !n.is_empty() {
+            return n;
+        }
+    }
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "localhost".into())
@@ -448,6 +455,14 @@ pub fn init_cluster(opts: &InitOptions) -> Result<(), BootstrapError> {
             &RenewSpec::for_init(),
         )
         .map_err(|e| BootstrapError::Exec(format!("Cannot generate the cluster's crypto: {e}")))?;
+        // the master's client certificate is a trusted candidate certificate
+        let digest = ganeti_crypto::cert_info(&paths.client_pem())
+            .map_err(|e| BootstrapError::Exec(format!("Cannot read the node certificate: {e}")))?
+            .sha1_digest;
+        let mut cfg = cfg.clone();
+        cfg.cluster
+            .candidate_certs
+            .insert(cfg.cluster.master_node.clone(), serde_json::Value::String(digest));
         {
             let store = ganeti_store::Store::<MasterState>::open(&paths.store_dir(), MasterState::default)
                 .map_err(|e| BootstrapError::Exec(format!("Cannot create the cluster state: {e}")))?;

@@ -15,6 +15,9 @@
 //! abbreviations, error texts, options ending at the first argument) is
 //! optparse's and is easier to reproduce than to coax out of clap.
 
+// The canned master answers in the tests are large `json!` literals.
+#![cfg_attr(test, recursion_limit = "256")]
+
 pub mod bootstrap;
 pub mod cmd;
 pub mod commands;

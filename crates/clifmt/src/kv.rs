@@ -835,8 +835,12 @@ mod tests {
             json!({"memory": 1024, "vcpus": 2, "auto_balance": false,
                    "always_failover": true, "kernel_path": "/x", "ratio": 1.5})
         );
-        let m = parse_key_val("-B", "kernel_path=,no_kernel_path_x").unwrap_or_default();
-        assert!(force_dict_type(&m, be_types, &[]).is_err());
+        // `no_kernel_path_x` is the unknown key `kernel_path_x`
+        let m = parse_key_val("-B", "kernel_path=,no_kernel_path_x").unwrap();
+        assert_eq!(
+            force_dict_type(&m, be_types, &[]).unwrap_err().message,
+            "Unknown parameter 'kernel_path_x'"
+        );
         let m = parse_key_val("-B", "no_kernel_path,-vnc_bind,auto_balance=,no_vcpus").unwrap();
         let typed = force_dict_type(&m, be_types, &[]).unwrap();
         assert_eq!(

@@ -241,6 +241,23 @@ pub fn format_list_info_default(own: Option<&[String]>, default: &[String]) -> S
     }
 }
 
+/// The "Usage map" block of `gnt-network info`: the address map in rows
+/// of 64 (`     <first> <row> <last>`) followed by the legend line.
+pub fn network_usage_map(map: &str) -> Vec<String> {
+    let chars: Vec<char> = map.chars().collect();
+    let mut lines: Vec<String> = chars
+        .chunks(64)
+        .enumerate()
+        .map(|(n, row)| {
+            let first = n * 64;
+            let row: String = row.iter().collect();
+            format!("     {first:>4} {row:<64} {}", first + 63)
+        })
+        .collect();
+    lines.push("         (X) used    (.) free".to_string());
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -589,6 +606,26 @@ mod tests {
         assert_eq!(render_generic_info(&Info::List(vec![])), "");
         assert_eq!(Info::from("s"), Info::Text("s".into()));
         assert_eq!(Info::from(String::from("s")), t("s"));
+    }
+
+    #[test]
+    fn network_usage_map_matches_fixture() {
+        let map = format!("XX...X{}X", ".".repeat(249));
+        let lines = network_usage_map(&map);
+        assert_eq!(lines.len(), 5);
+        assert_eq!(
+            lines[0],
+            "        0 XX...X.......................................................... 63"
+        );
+        assert_eq!(lines[4], "         (X) used    (.) free");
+        if let Some(want) = fixture("network_info") {
+            let block = format!("  Usage map:\n{}\n", lines.join("\n"));
+            assert!(want.contains(&block), "{block}");
+        }
+        // a short map (a /28) is padded to 64 columns
+        let short = network_usage_map("X..............X");
+        assert_eq!(short[0], format!("        0 {:<64} 63", "X..............X"));
+        assert_eq!(network_usage_map(""), ["         (X) used    (.) free"]);
     }
 
     #[test]

@@ -331,6 +331,86 @@ pub fn format_log_message(log_type: &str, log_msg: &Value) -> String {
     safe_encode(&text)
 }
 
+/// Python's `textwrap.wrap(text, width)` with its defaults: tabs expanded
+/// to 8 columns, whitespace characters made spaces, lines filled greedily,
+/// blanks dropped at line ends and at the start of all but the first line,
+/// words longer than `width` cut (after a hyphen when there is one).
+/// Unlike Python, words are not split at hyphens when they fit.
+pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
+    let mut expanded: Vec<char> = Vec::with_capacity(text.len());
+    let mut column = 0usize;
+    for c in text.chars() {
+        match c {
+            '\t' => {
+                let n = 8 - column % 8;
+                expanded.extend(std::iter::repeat_n(' ', n));
+                column += n;
+            }
+            '\n' | '\r' => {
+                expanded.push(' ');
+                column = 0;
+            }
+            c if c.is_whitespace() => {
+                expanded.push(' ');
+                column += 1;
+            }
+            c => {
+                expanded.push(c);
+                column += 1;
+            }
+        }
+    }
+    // Alternating runs of blanks and non-blanks, last chunk first.
+    let mut chunks: Vec<Vec<char>> = Vec::new();
+    for c in expanded {
+        match chunks.last_mut() {
+            Some(last) if (last[0] == ' ') == (c == ' ') => last.push(c),
+            _ => chunks.push(vec![c]),
+        }
+    }
+    chunks.reverse();
+    let is_blank = |chunk: &[char]| chunk.iter().all(|c| *c == ' ');
+    let mut lines: Vec<String> = Vec::new();
+    while !chunks.is_empty() {
+        let mut line: Vec<Vec<char>> = Vec::new();
+        let mut len = 0usize;
+        if !lines.is_empty() && chunks.last().is_some_and(|c| is_blank(c)) {
+            chunks.pop();
+        }
+        while let Some(chunk) = chunks.last() {
+            if len + chunk.len() <= width {
+                len += chunk.len();
+                line.extend(chunks.pop());
+            } else {
+                break;
+            }
+        }
+        if let Some(chunk) = chunks.last_mut() {
+            if chunk.len() > width {
+                let space_left = if width < 1 { 1 } else { width - len };
+                let mut end = space_left;
+                if let Some(hyphen) = chunk[..space_left.min(chunk.len())]
+                    .iter()
+                    .rposition(|c| *c == '-')
+                {
+                    if hyphen > 0 && chunk[..hyphen].iter().any(|c| *c != '-') {
+                        end = hyphen + 1;
+                    }
+                }
+                let tail = chunk.split_off(end.min(chunk.len()));
+                line.push(std::mem::replace(chunk, tail));
+            }
+        }
+        if line.last().is_some_and(|c| is_blank(c)) {
+            line.pop();
+        }
+        if !line.is_empty() {
+            lines.push(line.concat().into_iter().collect());
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,6 +554,32 @@ mod tests {
             format_log_message("remote-import", &json!({"a": 1})),
             "{'a': 1}"
         );
+    }
+
+    #[test]
+    fn wrap_like_textwrap() {
+        // network_info: the externally reserved IPs fit one line
+        let ips = "10.1.0.0, 10.1.0.1, 10.1.0.5, 10.1.0.255";
+        assert_eq!(wrap_text(ips, 64), [ips]);
+        let long: Vec<String> = (0..20).map(|i| format!("10.1.0.{i}")).collect();
+        let text = comma_join(&long);
+        let lines = wrap_text(&text, 64);
+        assert_eq!(
+            lines,
+            [
+                "10.1.0.0, 10.1.0.1, 10.1.0.2, 10.1.0.3, 10.1.0.4, 10.1.0.5,",
+                "10.1.0.6, 10.1.0.7, 10.1.0.8, 10.1.0.9, 10.1.0.10, 10.1.0.11,",
+                "10.1.0.12, 10.1.0.13, 10.1.0.14, 10.1.0.15, 10.1.0.16,",
+                "10.1.0.17, 10.1.0.18, 10.1.0.19",
+            ]
+        );
+        assert_eq!(wrap_text("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap_text("ab abcdefgh", 4), ["ab a", "bcde", "fgh"]);
+        assert_eq!(wrap_text("  lead  and\ttab  ", 20), ["  lead  and     tab"]);
+        assert_eq!(wrap_text("a b\nc", 80), ["a b c"]);
+        assert_eq!(wrap_text("xx foo-barbaz", 8), ["xx foo-", "barbaz"]);
+        assert!(wrap_text("", 10).is_empty());
+        assert!(wrap_text("   ", 10).is_empty());
     }
 
     #[test]

@@ -1017,8 +1017,13 @@ mod tests {
             format_query_value(FieldKind::Other, &json!([1795446963, 743722]), h),
             "[1795446963, 743722]"
         );
+        // local time; the reference (and these tests) run in UTC
         assert_eq!(
             format_query_value(FieldKind::Timestamp, &json!(1_795_446_960.5), h),
+            timefmt::format_time_at(Some(1_795_446_960.5), timefmt::local_offset())
+        );
+        assert_eq!(
+            timefmt::format_time_at(Some(1_795_446_960.5), time::UtcOffset::UTC),
             "2026-11-23 15:16:00"
         );
         assert_eq!(

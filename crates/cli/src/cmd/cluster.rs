@@ -37,8 +37,6 @@ pub static MASTER_IP: OptDef = OptDef {
     default: Dflt::None,
 };
 
-/// Ganeti's default bridge, the default master network device.
-const DEFAULT_BRIDGE: &str = super::network::DEFAULT_BRIDGE;
 /// Disk templates that use LVM.
 const DTS_LVM: &[&str] = &["plain", "drbd"];
 /// The data collectors Ganeti knows.
@@ -122,13 +120,13 @@ pub fn build_init(opts: &Opts, args: &[String]) -> Result<InitPlan, CliError> {
     };
     let mut nicparams_kv = opts.keyval("nicparams");
     let master_netdev = match opts.str("master_netdev") {
-        Some(d) => d,
+        Some(d) => Some(d),
         None => match nicparams_kv.get("mode").map(|m| m.py_str()) {
             Some(m) if m == "openvswitch" => {
                 nicparams_kv.insert("link", ganeti_clifmt::kv::KvValue::Str("switch1".into()));
-                "switch1".to_string()
+                Some("switch1".to_string())
             }
-            _ => DEFAULT_BRIDGE.to_string(),
+            _ => None,
         },
     };
     let diskparams = ident_dict(&opts.ident_kv_list("diskparams"), Some(params::DISK_DT_TYPES))?;
@@ -154,14 +152,7 @@ pub fn build_init(opts: &Opts, args: &[String]) -> Result<InitPlan, CliError> {
         None => Map::new(),
     };
     let hvparams = ident_dict(&opts.ident_kv_list("hvparams"), Some(params::HVS_PARAMETER_TYPES))?;
-    let ipolicy = create_ipolicy(
-        opts,
-        PolicyMode {
-            group: false,
-            allow_default: false,
-            fill_all: true,
-        },
-    )?;
+    let ipolicy = create_ipolicy(opts, PolicyMode::default())?;
     let primary_ip_version = match opts.int("primary_ip_version") {
         Some(v) if v == 4 || v == 6 => v as u32,
         Some(v) => {
@@ -191,25 +182,28 @@ pub fn build_init(opts: &Opts, args: &[String]) -> Result<InitPlan, CliError> {
     let ssh_key_type = opts.str("ssh_key_type").unwrap_or_else(|| "rsa".to_string());
     let ssh_key_bits = determine_key_bits(&ssh_key_type, opts.int("ssh_key_bits"))?;
     let compression_tools = match opts.str("compression_tools") {
-        Some(t) if !t.is_empty() => comma_list(&t),
-        _ => ganeti_types::constants::DEFAULT_COMPRESSION_TOOLS
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+        Some(t) if !t.is_empty() => Some(comma_list(&t)),
+        Some(_) => Some(
+            ganeti_types::constants::DEFAULT_COMPRESSION_TOOLS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        None => None,
     };
     let candidate_pool_size = match opts.int("candidate_pool_size") {
-        Some(c) => u32::try_from(c)
-            .map_err(|_| GanetiErr::inval(format!("Invalid candidate pool size {c}")))?,
-        None => ganeti_types::constants::DEFAULT_CANDIDATE_POOL_SIZE,
+        Some(c) => Some(
+            u32::try_from(c)
+                .map_err(|_| GanetiErr::inval(format!("Invalid candidate pool size {c}")))?,
+        ),
+        None => None,
     };
     let init = InitOptions {
         cluster_name: args.first().cloned().unwrap_or_default(),
         master_ip: opts.str("master_ip"),
         secondary_ip: opts.str("secondary_ip"),
         vg_name,
-        mac_prefix: opts
-            .str("mac_prefix")
-            .unwrap_or_else(|| ganeti_types::constants::DEFAULT_MAC_PREFIX.to_string()),
+        mac_prefix: opts.str("mac_prefix"),
         master_netmask,
         master_netdev,
         file_storage_dir: opts.str("file_storage_dir"),
@@ -241,15 +235,15 @@ pub fn build_init(opts: &Opts, args: &[String]) -> Result<InitPlan, CliError> {
             .map(|m| m.to_json())
             .unwrap_or_default(),
         primary_ip_version,
-        prealloc_wipe_disks: opts.maybe_bool("prealloc_wipe_disks").unwrap_or(false),
-        use_external_mip_script: opts.maybe_bool("use_external_mip_script").unwrap_or(false),
+        prealloc_wipe_disks: opts.maybe_bool("prealloc_wipe_disks"),
+        use_external_mip_script: opts.maybe_bool("use_external_mip_script"),
         hv_state: flat_to_dict(&opts.ident_kv_list("hv_state")),
         disk_state: flat_to_dict(&opts.ident_kv_list("disk_state")),
         enabled_disk_templates: templates.unwrap_or_default(),
-        install_image: opts.str("install_image").unwrap_or_default(),
-        zeroing_image: opts.str("zeroing_image").unwrap_or_default(),
+        install_image: opts.str("install_image"),
+        zeroing_image: opts.str("zeroing_image"),
         compression_tools,
-        enabled_user_shutdown: opts.maybe_bool("enabled_user_shutdown").unwrap_or(false),
+        enabled_user_shutdown: opts.maybe_bool("enabled_user_shutdown"),
         ssh_key_type,
         ssh_key_bits,
     };
@@ -1088,7 +1082,9 @@ fn remove_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32,
 // ---------------------------------------------------------------------------
 // renew-crypto
 
-fn read_cert(path: &str, need_key: bool) -> Result<String, String> {
+/// A first check of a certificate file (the crypto library validates it
+/// fully): readable, a PEM certificate, and a key when one is needed.
+fn read_cert(path: &str, need_key: bool) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     if !text.contains("-----BEGIN CERTIFICATE-----") {
         return Err("Unable to load certificate: no PEM certificate found".into());
@@ -1096,7 +1092,7 @@ fn read_cert(path: &str, need_key: bool) -> Result<String, String> {
     if need_key && !text.contains("PRIVATE KEY-----") {
         return Err("Unable to load private key: no PEM private key found".into());
     }
-    Ok(text)
+    Ok(())
 }
 
 /// The result of checking `renew-crypto`'s options.
@@ -1144,30 +1140,24 @@ pub fn build_renew(opts: &Opts) -> RenewPlan {
         ..Default::default()
     };
     for (file, need_key, slot) in [
-        (rapi_file, true, &mut o.rapi_cert_pem),
-        (spice_file, true, &mut o.spice_cert_pem),
-        (spice_ca, false, &mut o.spice_cacert_pem),
+        (rapi_file, true, &mut o.rapi_cert_file),
+        (spice_file, true, &mut o.spice_cert_file),
+        (spice_ca, false, &mut o.spice_cacert_file),
     ] {
         if let Some(f) = file {
-            match read_cert(&f, need_key) {
-                Ok(t) => *slot = Some(t),
-                Err(e) => {
-                    return RenewPlan::Refuse(format!(
-                        "Unable to load X509 certificate from {f}: {e}"
-                    ))
-                }
+            if let Err(e) = read_cert(&f, need_key) {
+                return RenewPlan::Refuse(format!("Unable to load X509 certificate from {f}: {e}"));
             }
+            *slot = Some(f.into());
         }
     }
     if let Some(f) = cds_file {
-        match std::fs::read_to_string(&f) {
-            Ok(t) => o.cluster_domain_secret = Some(t),
-            Err(e) => {
-                return RenewPlan::Refuse(format!(
-                    "Can't load new cluster domain secret from {f}: {e}"
-                ))
-            }
+        if let Err(e) = std::fs::read(&f) {
+            return RenewPlan::Refuse(format!(
+                "Can't load new cluster domain secret from {f}: {e}"
+            ));
         }
+        o.cluster_domain_secret_file = Some(f.into());
     }
     RenewPlan::Renew(o)
 }
@@ -1188,7 +1178,9 @@ fn renew_crypto(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i3
     {
         return Ok(1);
     }
-    bootstrap::renew_crypto(&ctx.paths, &o)?;
+    if o.touches_files() {
+        bootstrap::renew_crypto(&ctx.paths, &o)?;
+    }
     if o.new_node_cert || o.new_cluster_cert || o.new_ssh_keys {
         let key_type = opts.str("ssh_key_type");
         let bits = match &key_type {
@@ -1421,3 +1413,7 @@ static COMMANDS: &[CmdDef] = &[
         run: watcher,
     },
 ];
+
+#[cfg(test)]
+#[path = "cluster_tests.rs"]
+mod tests;

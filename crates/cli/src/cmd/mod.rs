@@ -269,6 +269,15 @@ pub(crate) mod fakemaster {
         let next = Rc::new(RefCell::new(first_id));
         let mut extra: Extra = Box::new(extra);
         FakeEnv::new(move |m, args| {
+            // Jobs the master spawned (ids the client learns from a result)
+            // take the next plan when first asked about.
+            let adopt = |id: u64| {
+                if id >= *next.borrow() && !jobs.borrow().contains_key(&id) {
+                    if let Some(plan) = plans.borrow_mut().next() {
+                        jobs.borrow_mut().insert(id, (plan, false));
+                    }
+                }
+            };
             let submit = |_ops: &Value| -> u64 {
                 let id = *next.borrow();
                 *next.borrow_mut() += 1;
@@ -289,6 +298,7 @@ pub(crate) mod fakemaster {
                 }
                 Method::WaitForJobChange => {
                     let id = args[0].as_u64().unwrap_or(0);
+                    adopt(id);
                     let mut jobs = jobs.borrow_mut();
                     let Some((plan, seen)) = jobs.get_mut(&id) else {
                         return Ok(Value::Null);
@@ -299,6 +309,9 @@ pub(crate) mod fakemaster {
                 }
                 Method::QueryJobs => {
                     let ids = args[0].as_array().cloned().unwrap_or_default();
+                    for i in &ids {
+                        adopt(i.as_u64().unwrap_or(0));
+                    }
                     let fields = args[1].as_array().cloned().unwrap_or_default();
                     let jobs = jobs.borrow();
                     Ok(Value::Array(

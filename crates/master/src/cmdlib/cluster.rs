@@ -392,7 +392,11 @@ fn check_set_params_static(op: &Dict) -> Result<(), GanetiError> {
             ));
         }
         for hv in &hvs {
-            check_hypervisor_supported(hv)?;
+            if !constants::KNOWN_HYPERVISORS.contains(&hv.as_str()) {
+                return Err(GanetiError::wrong_input(format!(
+                    "Unknown hypervisor type '{hv}'"
+                )));
+            }
         }
     }
     if let Some(dts) = str_vec(op, "enabled_disk_templates") {
@@ -406,12 +410,6 @@ fn check_set_params_static(op: &Dict) -> Result<(), GanetiError> {
                 return Err(GanetiError::wrong_input(format!(
                     "'{dt}' is not a valid disk template. Valid disk templates are: {}",
                     checks::DISK_TEMPLATES.join(",")
-                )));
-            }
-            if !constants::SUPPORTED_DISK_TEMPLATES.contains(&dt.as_str()) {
-                return Err(GanetiError::wrong_input(format!(
-                    "Disk template '{dt}' is not supported by this release of ganeti-rs (supported: {})",
-                    comma_join(constants::SUPPORTED_DISK_TEMPLATES)
                 )));
             }
         }
@@ -453,13 +451,37 @@ fn check_set_params_static(op: &Dict) -> Result<(), GanetiError> {
     Ok(())
 }
 
-fn check_set_params(m: &Master, op: &Dict) -> Result<(), GanetiError> {
-    check_set_params_static(op)?;
-    if let Some(nm) = u64_param(op, "master_netmask") {
-        let family = m.with_config(|c| c.cluster.primary_ip_family)?;
-        check_netmask(family, nm)?;
+/// Hypervisors and disk templates this release cannot run may stay
+/// enabled (a configuration taken over from Ganeti), but not be newly
+/// enabled.
+fn check_newly_enabled_supported(old: &Cluster, op: &Dict) -> Result<(), GanetiError> {
+    for hv in str_vec(op, "enabled_hypervisors").unwrap_or_default() {
+        if !old.hypervisor_enabled(&hv) {
+            check_hypervisor_supported(&hv)?;
+        }
+    }
+    for dt in str_vec(op, "enabled_disk_templates").unwrap_or_default() {
+        if !old.disk_template_enabled(&dt)
+            && !constants::SUPPORTED_DISK_TEMPLATES.contains(&dt.as_str())
+        {
+            return Err(GanetiError::wrong_input(format!(
+                "Disk template '{dt}' is not supported by this release of ganeti-rs (supported: {})",
+                comma_join(constants::SUPPORTED_DISK_TEMPLATES)
+            )));
+        }
     }
     Ok(())
+}
+
+fn check_set_params(m: &Master, op: &Dict) -> Result<(), GanetiError> {
+    check_set_params_static(op)?;
+    m.with_config(|c| -> Result<(), GanetiError> {
+        check_newly_enabled_supported(&c.cluster, op)?;
+        if let Some(nm) = u64_param(op, "master_netmask") {
+            check_netmask(c.cluster.primary_ip_family, nm)?;
+        }
+        Ok(())
+    })?
 }
 
 /// Ganeti's `_ValidateNetmask`.
@@ -520,6 +542,7 @@ fn plan_set_params(
     iallocator_ok: &dyn Fn(&str) -> bool,
 ) -> Result<Outcome, GanetiError> {
     check_set_params_static(op)?;
+    check_newly_enabled_supported(&cfg.cluster, op)?;
     if let Some(nm) = u64_param(op, "master_netmask") {
         check_netmask(cfg.cluster.primary_ip_family, nm)?;
     }
@@ -788,14 +811,17 @@ fn plan_set_params(
         }
     }
     for (hv, params) in new_hvp.clone() {
-        let changed = op_hvparams
+        let params_given = op_hvparams
             .as_ref()
             .map(|h| h.contains_key(&hv))
+            .unwrap_or(false);
+        let newly_listed = op_enabled_hvs
+            .as_ref()
+            .map(|h| h.contains(&hv))
             .unwrap_or(false)
-            || op_enabled_hvs
-                .as_ref()
-                .map(|h| h.contains(&hv))
-                .unwrap_or(false);
+            && (!old.hypervisor_enabled(&hv)
+                || constants::SUPPORTED_HYPERVISORS.contains(&hv.as_str()));
+        let changed = params_given || newly_listed;
         if changed {
             let checked = check_hvparams(&hv, &params.as_object().cloned().unwrap_or_default())?;
             new_hvp.insert(hv, Value::Object(checked));

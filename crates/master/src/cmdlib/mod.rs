@@ -7,6 +7,7 @@
 //! acts through the node layer and commits config deltas.
 
 mod cluster;
+mod destroy;
 mod group;
 mod instance;
 mod network;
@@ -46,6 +47,7 @@ fn registry() -> impl Iterator<Item = &'static OpImpl> {
         .iter()
         .chain(instance::OPS)
         .chain(cluster::OPS)
+        .chain(destroy::OPS)
         .chain(group::OPS)
         .chain(network::OPS)
         .chain(node::OPS)

@@ -679,6 +679,14 @@ fn exec_query_storage(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             continue;
         }
         let path = PathBuf::from(str_param(&op, "name").unwrap_or(&dir));
+        if path != Path::new(&dir) {
+            // Only directories file storage may use can be listed.
+            let policy = ganeti_node::FileStoragePolicy::from_paths(&ctx.master.paths);
+            if let Err(e) = policy.check(&path, true) {
+                ctx.log_warning(format!("Can't get storage data from node {name}: {e}"));
+                continue;
+            }
+        }
         let unit = if st == "sharedfile" {
             StorageUnit::SharedFile { path: path.clone() }
         } else {

@@ -173,7 +173,7 @@ impl Master {
             ctl.cancel.store(true, Ordering::SeqCst);
             drop(active);
             self.locks.poke();
-            return Ok((true, format!("Job {id} will be canceled")));
+            return Ok((true, "Job successfully cancelled".into()));
         }
         let Some(mut job) = self.store.read(|s| s.jobs.get(&id).cloned()) else {
             return Ok((false, format!("Job {id} not found in queue")));
@@ -190,9 +190,9 @@ impl Master {
                 self.store
                     .propose_blocking(Command::PutJob(Box::new(job)))
                     .map_err(ganeti_store_err)?;
-                Ok((true, format!("Job {id} canceled")))
+                Ok((true, "Job successfully cancelled".into()))
             }
-            OpStatus::Canceling => Ok((true, format!("Job {id} will be canceled"))),
+            OpStatus::Canceling => Ok((true, "Job successfully cancelled".into())),
             OpStatus::Running => {
                 Ok((false, "Job no longer waiting, can't cancel (informed it anyway)".into()))
             }

@@ -136,7 +136,9 @@ pub fn ipolicy_violations(pol: &Dict, s: &ISpec) -> Vec<String> {
         };
         check("memory-size", None, s.mem);
         check("cpu-count", None, s.cpus);
-        check("disk-count", None, s.disk_count);
+        if s.template.as_deref() != Some("diskless") {
+            check("disk-count", None, s.disk_count);
+        }
         check("nic-count", None, s.nic_count);
         check("spindle-use", None, s.spindle_use);
         if s.template.as_deref() != Some("diskless") {

@@ -107,7 +107,7 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
     let hvp = crate::cmdlib::util::dict_param(op, "hvparams");
     for k in hvp.keys() {
         if !params::hv_types(&hv).iter().any(|(n, _)| n == k) {
-            return Err(GanetiError::Parameter(format!("Parameter '{k}' is not supported")));
+            return Err(GanetiError::Generic(format!("Parameter '{k}' is not supported")));
         }
     }
     force_dict_types(&hvp, params::hv_types(&hv), false)?;

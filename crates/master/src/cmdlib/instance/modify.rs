@@ -74,7 +74,7 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
         force_dict_types(&dict_param(op, "hvparams"), params::hv_types(&hv), true)
             .map_err(|e| match e {
                 GanetiError::Parameter(m) if m.starts_with("Unknown parameter") => {
-                    GanetiError::Parameter(m.replace("Unknown parameter", "Parameter").replace("'", "'") + " is not supported")
+                    GanetiError::Generic(m.replacen("Unknown parameter", "Parameter", 1) + " is not supported")
                 }
                 other => other,
             })?;
