@@ -10,7 +10,11 @@ use std::time::{Duration, Instant};
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test> -> target/<profile>
-    let dir = exe.parent().and_then(Path::parent).expect("target dir").to_path_buf();
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf();
     assert!(
         dir.join("gnt").is_file() && dir.join("ganetid").is_file(),
         "gnt and ganetid must be built first (cargo build --bins); looked in {}",
@@ -38,7 +42,11 @@ impl Run {
     /// Assert success and return stdout.
     #[track_caller]
     pub fn ok(&self) -> &str {
-        assert_eq!(self.rc, 0, "command failed: stdout={} stderr={}", self.stdout, self.stderr);
+        assert_eq!(
+            self.rc, 0,
+            "command failed: stdout={} stderr={}",
+            self.stdout, self.stderr
+        );
         &self.stdout
     }
 }
@@ -48,17 +56,25 @@ impl Run {
 pub struct Cluster {
     pub dir: tempfile::TempDir,
     pub links: PathBuf,
+    /// Daemons this test started itself (reaped on drop).
+    children: std::sync::Mutex<Vec<std::process::Child>>,
 }
 
 impl Cluster {
     /// A root with the noop OS installed, not yet initialised.
     pub fn empty() -> Self {
-        let dir = tempfile::Builder::new().prefix("gnt-e2e").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("gnt-e2e")
+            .tempdir()
+            .expect("tempdir");
         let links = dir.path().join("bin");
         std::fs::create_dir_all(&links).expect("bin dir");
         let bins = bin_dir();
-        for t in ["cluster", "instance", "node", "group", "network", "job", "os", "debug"] {
-            std::os::unix::fs::symlink(bins.join("gnt"), links.join(format!("gnt-{t}"))).expect("symlink");
+        for t in [
+            "cluster", "instance", "node", "group", "network", "job", "os", "debug",
+        ] {
+            std::os::unix::fs::symlink(bins.join("gnt"), links.join(format!("gnt-{t}")))
+                .expect("symlink");
         }
         let os = dir.path().join("srv/ganeti/os/noop");
         std::fs::create_dir_all(&os).expect("os dir");
@@ -69,14 +85,26 @@ impl Cluster {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         }
-        Cluster { dir, links }
+        Cluster {
+            dir,
+            links,
+            children: std::sync::Mutex::new(Vec::new()),
+        }
     }
 
     /// An initialised, running cluster.
-    pub fn new() -> Self {
+    pub fn init() -> Self {
         let c = Self::empty();
-        c.gnt(&["gnt-cluster", "init", "--master-ip", "127.0.0.1", "--nic-parameters", "link=br0", "cluster.example.com"])
-            .ok();
+        c.gnt(&[
+            "gnt-cluster",
+            "init",
+            "--master-ip",
+            "127.0.0.1",
+            "--nic-parameters",
+            "link=br0",
+            "cluster.example.com",
+        ])
+        .ok();
         c
     }
 
@@ -112,16 +140,20 @@ impl Cluster {
             .append(true)
             .open(self.root().join("var/log/ganeti/ganetid.log"))
             .expect("log");
-        Command::new(bin_dir().join("ganetid"))
+        let child = Command::new(bin_dir().join("ganetid"))
             .arg("--root")
             .arg(self.root())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
             .spawn()
             .expect("spawn ganetid");
+        self.children.lock().expect("children").push(child);
         let start = Instant::now();
         while self.gnt(&["gnt-cluster", "queue", "info"]).rc != 0 {
-            assert!(start.elapsed() < Duration::from_secs(20), "daemon did not come back");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "daemon did not come back"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -132,7 +164,9 @@ impl Cluster {
             let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
             let start = Instant::now();
             while Path::new(&format!("/proc/{pid}")).exists()
-                && !std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.contains(") Z ")).unwrap_or(true)
+                && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .map(|s| s.contains(") Z "))
+                    .unwrap_or(true)
                 && start.elapsed() < Duration::from_secs(5)
             {
                 std::thread::sleep(Duration::from_millis(10));
@@ -149,7 +183,10 @@ impl Cluster {
             if ["success", "error", "canceled"].contains(&st.as_str()) {
                 return st;
             }
-            assert!(start.elapsed() < Duration::from_secs(60), "job {id} did not finish: {st}");
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "job {id} did not finish: {st}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -162,6 +199,12 @@ impl Drop for Cluster {
             if String::from_utf8_lossy(&cmdline).contains(&*self.root().to_string_lossy()) {
                 let _ = Command::new("kill").arg(pid.to_string()).status();
                 std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        if let Ok(mut children) = self.children.lock() {
+            for c in children.iter_mut() {
+                let _ = c.kill();
+                let _ = c.wait();
             }
         }
     }

@@ -9,8 +9,20 @@ use ganeti_e2e::{job_id, Cluster};
 
 #[test]
 fn sigkill_during_jobs_then_restart() {
-    let c = Cluster::new();
-    c.gnt(&["gnt-instance", "add", "-t", "diskless", "-o", "noop", "--no-name-check", "--no-ip-check", "--ignore-ipolicy", "keep1"]).ok();
+    let c = Cluster::init();
+    c.gnt(&[
+        "gnt-instance",
+        "add",
+        "-t",
+        "diskless",
+        "-o",
+        "noop",
+        "--no-name-check",
+        "--no-ip-check",
+        "--ignore-ipolicy",
+        "keep1",
+    ])
+    .ok();
     let node = c.gnt(&["gnt-cluster", "getmaster"]).ok().trim().to_string();
     // one long job holding the node lock, then queued ones behind it
     let running = job_id(&c.gnt(&["gnt-debug", "delay", "--submit", "-n", &node, "30"]));
@@ -39,7 +51,7 @@ fn sigkill_during_jobs_then_restart() {
 
 #[test]
 fn repeated_kills_never_lose_acknowledged_jobs() {
-    let c = Cluster::new();
+    let c = Cluster::init();
     let mut acked = Vec::new();
     for round in 0..4 {
         for _ in 0..10 {
@@ -55,14 +67,30 @@ fn repeated_kills_never_lose_acknowledged_jobs() {
     }
     let listed = c.gnt(&["gnt-job", "list", "--no-headers", "-o", "id"]);
     for id in &acked {
-        assert!(listed.stdout.split_whitespace().any(|x| x == id), "job {id} lost");
+        assert!(
+            listed.stdout.split_whitespace().any(|x| x == id),
+            "job {id} lost"
+        );
     }
 }
 
 #[test]
 fn garbage_store_is_a_clear_error_not_a_silent_reset() {
-    let c = Cluster::new();
-    c.gnt(&["gnt-instance", "add", "-t", "diskless", "-o", "noop", "--no-name-check", "--no-ip-check", "--ignore-ipolicy", "--no-start", "x1"]).ok();
+    let c = Cluster::init();
+    c.gnt(&[
+        "gnt-instance",
+        "add",
+        "-t",
+        "diskless",
+        "-o",
+        "noop",
+        "--no-name-check",
+        "--no-ip-check",
+        "--ignore-ipolicy",
+        "--no-start",
+        "x1",
+    ])
+    .ok();
     c.kill9();
     let store = c.root().join("var/lib/ganeti/store");
     let mut garbled = 0;
@@ -89,5 +117,8 @@ fn garbage_store_is_a_clear_error_not_a_silent_reset() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("store") || err.contains("corrupt") || err.contains("snapshot"), "{err}");
+    assert!(
+        err.contains("store") || err.contains("corrupt") || err.contains("snapshot"),
+        "{err}"
+    );
 }

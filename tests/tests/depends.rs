@@ -9,7 +9,7 @@ use serde_json::json;
 
 #[test]
 fn dependent_jobs_run_in_order_and_failed_dependencies_fail() {
-    let c = Cluster::new();
+    let c = Cluster::init();
     let sock = c.root().join("var/run/ganeti/socket/ganeti-master");
     let mut l = Client::connect(&sock, Duration::from_secs(30)).unwrap();
     let delay = |d: f64| json!({"OP_ID": "OP_TEST_DELAY", "duration": d});
@@ -36,20 +36,45 @@ fn dependent_jobs_run_in_order_and_failed_dependencies_fail() {
         .collect();
     assert_eq!(c.wait_job(&ids[1]), "success");
     assert_eq!(c.wait_job(&ids[2]), "error");
-    assert_eq!(c.wait_job(&ids[3]), "error", "dependency on a failed job must fail");
-    assert_eq!(c.wait_job(&ids[4]), "success", "dependency allowing error must run");
+    assert_eq!(
+        c.wait_job(&ids[3]),
+        "error",
+        "dependency on a failed job must fail"
+    );
+    assert_eq!(
+        c.wait_job(&ids[4]),
+        "success",
+        "dependency allowing error must run"
+    );
     // job 1 started only after job 0 ended
     let t = l
-        .call(Method::QueryJobs, json!([[ids[0].parse::<u64>().unwrap(), ids[1].parse::<u64>().unwrap()], ["end_ts", "start_ts"]]))
+        .call(
+            Method::QueryJobs,
+            json!([
+                [
+                    ids[0].parse::<u64>().unwrap(),
+                    ids[1].parse::<u64>().unwrap()
+                ],
+                ["end_ts", "start_ts"]
+            ]),
+        )
         .unwrap();
     let end0 = &t[0][0];
     let start1 = &t[1][1];
     let as_us = |v: &serde_json::Value| v[0].as_i64().unwrap() * 1_000_000 + v[1].as_i64().unwrap();
-    assert!(as_us(start1) >= as_us(end0), "dependent job started before its dependency ended: {t}");
+    assert!(
+        as_us(start1) >= as_us(end0),
+        "dependent job started before its dependency ended: {t}"
+    );
 
     // unknown opcode parameters are refused at submission, nothing queued
     let before = l.call(Method::QueryJobs, json!([null, ["id"]])).unwrap();
-    let err = l.call(Method::SubmitJob, json!([[{"OP_ID": "OP_TEST_DELAY", "duration": 1, "frob": 1}]])).unwrap_err();
+    let err = l
+        .call(
+            Method::SubmitJob,
+            json!([[{"OP_ID": "OP_TEST_DELAY", "duration": 1, "frob": 1}]]),
+        )
+        .unwrap_err();
     assert!(err.to_string().contains("frob"), "{err}");
     let after = l.call(Method::QueryJobs, json!([null, ["id"]])).unwrap();
     assert_eq!(before, after);

@@ -54,16 +54,22 @@ fn run(args: Args) -> Result<()> {
 
 async fn serve(paths: Paths) -> Result<()> {
     let node: Arc<dyn ganeti_node::NodeApi> = Arc::new(ganeti_node::LocalNode::new(paths.clone()));
-    let master = ganeti_master::Master::open(paths.clone(), node).context("cannot start the master")?;
+    let master =
+        ganeti_master::Master::open(paths.clone(), node).context("cannot start the master")?;
     let interrupted = tokio::task::block_in_place(|| master.recover_interrupted_jobs())
         .map_err(|e| anyhow::anyhow!("cannot recover the job queue: {e}"))?;
     if !interrupted.is_empty() {
-        tracing::warn!("jobs interrupted by the previous daemon's end, now marked as failed: {interrupted:?}");
+        tracing::warn!(
+            "jobs interrupted by the previous daemon's end, now marked as failed: {interrupted:?}"
+        );
     }
     tokio::task::block_in_place(|| master.export_now());
     let listener = ganeti_master::luxi::bind(&paths.master_socket())?;
-    std::fs::write(paths.pid_file("ganetid"), format!("{}\n", std::process::id()))
-        .with_context(|| format!("cannot write {}", paths.pid_file("ganetid").display()))?;
+    std::fs::write(
+        paths.pid_file("ganetid"),
+        format!("{}\n", std::process::id()),
+    )
+    .with_context(|| format!("cannot write {}", paths.pid_file("ganetid").display()))?;
     tracing::info!(
         "ganetid {} (Ganeti {}) serving {}",
         ganeti_types::SOFTWARE_VERSION,

@@ -1,7 +1,7 @@
 //! Starting, stopping and waiting for `ganetid`.
 
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -54,7 +54,10 @@ pub fn daemon_binary() -> Result<PathBuf, DaemonError> {
 pub fn master_answers(paths: &Paths) -> bool {
     match ganeti_luxi::Client::connect(&paths.master_socket(), Duration::from_secs(2)) {
         Ok(mut c) => c
-            .call(ganeti_luxi::Method::QueryConfigValues, serde_json::json!([["cluster_name"]]))
+            .call(
+                ganeti_luxi::Method::QueryConfigValues,
+                serde_json::json!([["cluster_name"]]),
+            )
             .is_ok(),
         Err(_) => false,
     }
@@ -75,11 +78,17 @@ pub fn wait_for_master(
         }
         if let Some(c) = child.as_deref_mut() {
             if let Ok(Some(status)) = c.try_wait() {
-                return Err(DaemonError::Exited { status: status.to_string(), log });
+                return Err(DaemonError::Exited {
+                    status: status.to_string(),
+                    log,
+                });
             }
         }
         if start.elapsed() > timeout {
-            return Err(DaemonError::Timeout { secs: timeout.as_secs(), log });
+            return Err(DaemonError::Timeout {
+                secs: timeout.as_secs(),
+                log,
+            });
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -97,8 +106,14 @@ pub fn start_daemon(paths: &Paths, timeout: Duration) -> Result<(), DaemonError>
         .create(true)
         .append(true)
         .open(paths.daemon_log("ganetid"))
-        .map_err(|source| DaemonError::Spawn { bin: bin.display().to_string(), source })?;
-    let log2 = log.try_clone().map_err(|source| DaemonError::Spawn { bin: bin.display().to_string(), source })?;
+        .map_err(|source| DaemonError::Spawn {
+            bin: bin.display().to_string(),
+            source,
+        })?;
+    let log2 = log.try_clone().map_err(|source| DaemonError::Spawn {
+        bin: bin.display().to_string(),
+        source,
+    })?;
     let mut child = Command::new(&bin)
         .arg("--root")
         .arg(paths.root())
@@ -107,7 +122,10 @@ pub fn start_daemon(paths: &Paths, timeout: Duration) -> Result<(), DaemonError>
         .stderr(log2)
         .process_group(0)
         .spawn()
-        .map_err(|source| DaemonError::Spawn { bin: bin.display().to_string(), source })?;
+        .map_err(|source| DaemonError::Spawn {
+            bin: bin.display().to_string(),
+            source,
+        })?;
     match wait_for_master(paths, Some(&mut child), timeout) {
         Ok(()) => Ok(()),
         Err(e) => {
@@ -147,7 +165,9 @@ fn signal(pid: i32, sig: &str) -> Result<(), String> {
 /// Stop the daemon of a root (SIGTERM, then SIGKILL after `grace`).
 /// Returns whether a daemon was running.
 pub fn stop_daemon(paths: &Paths, grace: Duration) -> Result<bool, DaemonError> {
-    let Some(pid) = read_pid(paths) else { return Ok(false) };
+    let Some(pid) = read_pid(paths) else {
+        return Ok(false);
+    };
     if !alive(pid) || !is_our_daemon(pid, paths) {
         let _ = std::fs::remove_file(paths.pid_file("ganetid"));
         return Ok(false);
@@ -168,7 +188,9 @@ pub fn stop_daemon(paths: &Paths, grace: Duration) -> Result<bool, DaemonError> 
 
 /// Guard against a stale pid file pointing at an unrelated process.
 fn is_our_daemon(pid: i32, paths: &Paths) -> bool {
-    let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return false };
+    let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
     let s = String::from_utf8_lossy(&cmd);
     s.contains("ganetid") && s.contains(&*paths.root().to_string_lossy())
 }

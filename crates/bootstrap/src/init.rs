@@ -76,13 +76,19 @@ fn resolve(name: &str) -> Option<std::net::IpAddr> {
     (name, 0u16)
         .to_socket_addrs()
         .ok()
-        .and_then(|mut a| a.find(|x| x.is_ipv4()).or_else(|| (name, 0u16).to_socket_addrs().ok()?.next()))
+        .and_then(|mut a| {
+            a.find(|x| x.is_ipv4())
+                .or_else(|| (name, 0u16).to_socket_addrs().ok()?.next())
+        })
         .map(|a| a.ip())
 }
 
 fn valid_mac_prefix(p: &str) -> bool {
     let parts: Vec<&str> = p.split(':').collect();
-    parts.len() == 3 && parts.iter().all(|x| x.len() == 2 && x.chars().all(|c| c.is_ascii_hexdigit()))
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|x| x.len() == 2 && x.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn is_initialised(paths: &Paths) -> bool {
@@ -94,7 +100,9 @@ fn is_initialised(paths: &Paths) -> bool {
 pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, BootstrapError> {
     let name = opts.cluster_name.trim();
     if name.is_empty()
-        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
     {
         return Err(BootstrapError::prereq(
             format!("Invalid cluster name '{name}'"),
@@ -113,32 +121,32 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
             Some(ip) => ip.to_string(),
             None => {
                 return Err(BootstrapError::prereq(
-                    format!("Cluster name {name} does not resolve; give its address with --master-ip"),
+                    format!(
+                        "Cluster name {name} does not resolve; give its address with --master-ip"
+                    ),
                     ErrorClass::ResolverError,
                 ))
             }
         },
     };
     let node_name = opts.node_name.clone().unwrap_or_else(hostname);
-    let node_ip = match &opts.secondary_ip {
-        _ => match resolve(&node_name) {
-            Some(ip) => {
-                if ip.is_loopback() && !embedded {
-                    return Err(BootstrapError::prereq(
-                        format!("This host's IP ({ip}) resolves to the loopback address; Ganeti needs a routable primary IP"),
-                        ErrorClass::Environ,
-                    ));
-                }
-                ip.to_string()
-            }
-            None if embedded => "127.0.0.1".to_string(),
-            None => {
+    let node_ip = match resolve(&node_name) {
+        Some(ip) => {
+            if ip.is_loopback() && !embedded {
                 return Err(BootstrapError::prereq(
-                    format!("Node name {node_name} does not resolve"),
-                    ErrorClass::ResolverError,
-                ))
+                    format!("This host's IP ({ip}) resolves to the loopback address; Ganeti needs a routable primary IP"),
+                    ErrorClass::Environ,
+                ));
             }
-        },
+            ip.to_string()
+        }
+        None if embedded => "127.0.0.1".to_string(),
+        None => {
+            return Err(BootstrapError::prereq(
+                format!("Node name {node_name} does not resolve"),
+                ErrorClass::ResolverError,
+            ))
+        }
     };
     let hvs = if opts.enabled_hypervisors.is_empty() {
         vec!["fake".to_string()]
@@ -147,7 +155,9 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
     };
     for h in &hvs {
         if !constants::KNOWN_HYPERVISORS.contains(&h.as_str()) {
-            return Err(BootstrapError::Parameter(format!("Unknown hypervisor '{h}'")));
+            return Err(BootstrapError::Parameter(format!(
+                "Unknown hypervisor '{h}'"
+            )));
         }
         if !constants::SUPPORTED_HYPERVISORS.contains(&h.as_str()) {
             return Err(BootstrapError::prereq(
@@ -163,7 +173,9 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
     };
     for t in &dts {
         if ganeti_types::DiskTemplate::parse(t).is_none() {
-            return Err(BootstrapError::Parameter(format!("Unknown disk template '{t}'")));
+            return Err(BootstrapError::Parameter(format!(
+                "Unknown disk template '{t}'"
+            )));
         }
         if !constants::SUPPORTED_DISK_TEMPLATES.contains(&t.as_str()) {
             return Err(BootstrapError::prereq(
@@ -172,7 +184,10 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
             ));
         }
     }
-    let mac_prefix = opts.mac_prefix.clone().unwrap_or_else(|| constants::DEFAULT_MAC_PREFIX.to_string());
+    let mac_prefix = opts
+        .mac_prefix
+        .clone()
+        .unwrap_or_else(|| constants::DEFAULT_MAC_PREFIX.to_string());
     if !valid_mac_prefix(&mac_prefix) {
         return Err(BootstrapError::prereq(
             format!("Invalid mac prefix given '{mac_prefix}'"),
@@ -180,11 +195,16 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
         ));
     }
     if opts.candidate_pool_size == Some(0) {
-        return Err(BootstrapError::Parameter("The candidate pool size must be at least 1".into()));
+        return Err(BootstrapError::Parameter(
+            "The candidate pool size must be at least 1".into(),
+        ));
     }
     if let Some(m) = opts.master_netmask {
         if m > 32 {
-            return Err(BootstrapError::prereq(format!("Invalid master netmask '{m}'"), ErrorClass::WrongInput));
+            return Err(BootstrapError::prereq(
+                format!("Invalid master netmask '{m}'"),
+                ErrorClass::WrongInput,
+            ));
         }
     }
     let to_err = |e: ganeti_types::GanetiError| BootstrapError::Parameter(e.message().to_string());
@@ -195,7 +215,9 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
     }
     for (hv, p) in &opts.hvparams {
         if !constants::KNOWN_HYPERVISORS.contains(&hv.as_str()) {
-            return Err(BootstrapError::Parameter(format!("Unknown hypervisor '{hv}'")));
+            return Err(BootstrapError::Parameter(format!(
+                "Unknown hypervisor '{hv}'"
+            )));
         }
         let given = p.as_object().cloned().unwrap_or_default();
         let checked = force_dict_types(&given, params::hv_types(hv), false).map_err(to_err)?;
@@ -208,7 +230,9 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
     let nic_given = force_dict_types(&opts.nicparams, params::NIC_TYPES, false).map_err(to_err)?;
     if let Some(mode) = nic_given.get("mode").and_then(Value::as_str) {
         if !["bridged", "routed", "openvswitch"].contains(&mode) {
-            return Err(BootstrapError::Parameter(format!("Invalid NIC mode '{mode}'")));
+            return Err(BootstrapError::Parameter(format!(
+                "Invalid NIC mode '{mode}'"
+            )));
         }
     }
     let mut nic = constants::nic_defaults();
@@ -221,12 +245,16 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
     let mut diskparams = constants::disk_defaults();
     for (t, p) in &opts.diskparams {
         let Some(base) = diskparams.get(t).and_then(Value::as_object).cloned() else {
-            return Err(BootstrapError::Parameter(format!("Unknown disk template '{t}' in disk parameters")));
+            return Err(BootstrapError::Parameter(format!(
+                "Unknown disk template '{t}' in disk parameters"
+            )));
         };
         let given = p.as_object().cloned().unwrap_or_default();
         for k in given.keys() {
             if !base.contains_key(k) {
-                return Err(BootstrapError::Parameter(format!("Unknown parameter '{k}'")));
+                return Err(BootstrapError::Parameter(format!(
+                    "Unknown parameter '{k}'"
+                )));
             }
         }
         diskparams.insert(t.clone(), json!(params::fill(&[&base, &given])));
@@ -234,8 +262,18 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
     // instance policy: defaults, operator overrides, restricted to enabled templates
     let mut ipolicy = constants::ipolicy_defaults();
     for (k, v) in &opts.ipolicy {
-        if !["minmax", "std", "disk-templates", "vcpu-ratio", "spindle-ratio"].contains(&k.as_str()) {
-            return Err(BootstrapError::Parameter(format!("Unknown ipolicy parameter '{k}'")));
+        if ![
+            "minmax",
+            "std",
+            "disk-templates",
+            "vcpu-ratio",
+            "spindle-ratio",
+        ]
+        .contains(&k.as_str())
+        {
+            return Err(BootstrapError::Parameter(format!(
+                "Unknown ipolicy parameter '{k}'"
+            )));
         }
         ipolicy.insert(k.clone(), v.clone());
     }
@@ -245,7 +283,11 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
         .cloned()
         .unwrap_or_default()
         .into_iter()
-        .filter(|t| t.as_str().map(|s| dts.iter().any(|d| d == s)).unwrap_or(false))
+        .filter(|t| {
+            t.as_str()
+                .map(|s| dts.iter().any(|d| d == s))
+                .unwrap_or(false)
+        })
         .collect();
     ipolicy.insert("disk-templates".into(), Value::Array(allowed));
     check_ipolicy(&ipolicy)?;
@@ -257,10 +299,12 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
         .file_storage_dir
         .clone()
         .unwrap_or_else(|| paths.default_file_storage_dir().display().to_string());
-    let shared_dir = opts
-        .shared_file_storage_dir
-        .clone()
-        .unwrap_or_else(|| paths.default_shared_file_storage_dir().display().to_string());
+    let shared_dir = opts.shared_file_storage_dir.clone().unwrap_or_else(|| {
+        paths
+            .default_shared_file_storage_dir()
+            .display()
+            .to_string()
+    });
     let cluster = Cluster {
         uuid: ganeti_types::new_uuid(),
         cluster_name: name.to_string(),
@@ -291,7 +335,9 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
         ndparams: nd,
         diskparams,
         ipolicy,
-        candidate_pool_size: opts.candidate_pool_size.unwrap_or(constants::DEFAULT_CANDIDATE_POOL_SIZE),
+        candidate_pool_size: opts
+            .candidate_pool_size
+            .unwrap_or(constants::DEFAULT_CANDIDATE_POOL_SIZE),
         max_running_jobs: 20,
         max_tracked_jobs: 25,
         modify_etc_hosts: opts.modify_etc_hosts,
@@ -310,7 +356,10 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
         instance_communication_network: String::new(),
         zeroing_image: opts.zeroing_image.clone().unwrap_or_default(),
         compression_tools: opts.compression_tools.clone().unwrap_or_else(|| {
-            constants::DEFAULT_COMPRESSION_TOOLS.iter().map(|s| s.to_string()).collect()
+            constants::DEFAULT_COMPRESSION_TOOLS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
         }),
         enabled_user_shutdown: opts.enabled_user_shutdown.unwrap_or(false),
         data_collectors: constants::data_collector_defaults(),
@@ -375,13 +424,35 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
 }
 
 fn check_ipolicy(pol: &Dict) -> Result<(), BootstrapError> {
-    let keys = ["cpu-count", "disk-count", "disk-size", "memory-size", "nic-count", "spindle-use"];
-    let std_spec = pol.get("std").and_then(Value::as_object).cloned().unwrap_or_default();
-    for pair in pol.get("minmax").and_then(Value::as_array).cloned().unwrap_or_default() {
+    let keys = [
+        "cpu-count",
+        "disk-count",
+        "disk-size",
+        "memory-size",
+        "nic-count",
+        "spindle-use",
+    ];
+    let std_spec = pol
+        .get("std")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for pair in pol
+        .get("minmax")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
         for k in keys {
-            let g = |side: &str| pair.get(side).and_then(|m| m.get(k)).and_then(Value::as_u64);
+            let g = |side: &str| {
+                pair.get(side)
+                    .and_then(|m| m.get(k))
+                    .and_then(Value::as_u64)
+            };
             let (Some(lo), Some(hi)) = (g("min"), g("max")) else {
-                return Err(BootstrapError::Parameter(format!("Missing instance specification '{k}' in ipolicy bounds")));
+                return Err(BootstrapError::Parameter(format!(
+                    "Missing instance specification '{k}' in ipolicy bounds"
+                )));
             };
             if lo > hi {
                 return Err(BootstrapError::Parameter(format!(
@@ -400,7 +471,9 @@ fn check_ipolicy(pol: &Dict) -> Result<(), BootstrapError> {
     for k in ["vcpu-ratio", "spindle-ratio"] {
         if let Some(v) = pol.get(k) {
             if v.as_f64().map(|x| x <= 0.0).unwrap_or(true) {
-                return Err(BootstrapError::Parameter(format!("Invalid instance policy: {k} must be a positive number")));
+                return Err(BootstrapError::Parameter(format!(
+                    "Invalid instance policy: {k} must be a positive number"
+                )));
             }
         }
     }
@@ -443,12 +516,20 @@ fn remove_state(paths: &Paths) {
 pub fn init_cluster(opts: &InitOptions) -> Result<(), BootstrapError> {
     let paths = Paths::new(&opts.root);
     if is_initialised(&paths) {
-        return Err(BootstrapError::prereq("Cluster is already initialised", ErrorClass::WrongState));
+        return Err(BootstrapError::prereq(
+            "Cluster is already initialised",
+            ErrorClass::WrongState,
+        ));
     }
     let cfg = build_config(opts, &paths)?;
     let result = (|| {
-        mkdirs(&paths, &cfg).map_err(|e| BootstrapError::Exec(format!("Cannot create the cluster directories: {e}")))?;
-        let master_name = cfg.master_node().map(|n| n.name.clone()).unwrap_or_default();
+        mkdirs(&paths, &cfg).map_err(|e| {
+            BootstrapError::Exec(format!("Cannot create the cluster directories: {e}"))
+        })?;
+        let master_name = cfg
+            .master_node()
+            .map(|n| n.name.clone())
+            .unwrap_or_default();
         ganeti_crypto::generate_cluster_crypto(
             &CryptoPaths::in_dir(&paths.data_dir()),
             &master_name,
@@ -460,24 +541,43 @@ pub fn init_cluster(opts: &InitOptions) -> Result<(), BootstrapError> {
             .map_err(|e| BootstrapError::Exec(format!("Cannot read the node certificate: {e}")))?
             .sha1_digest;
         let mut cfg = cfg.clone();
-        cfg.cluster
-            .candidate_certs
-            .insert(cfg.cluster.master_node.clone(), serde_json::Value::String(digest));
+        cfg.cluster.candidate_certs.insert(
+            cfg.cluster.master_node.clone(),
+            serde_json::Value::String(digest),
+        );
         {
-            let store = ganeti_store::Store::<MasterState>::open(&paths.store_dir(), MasterState::default)
-                .map_err(|e| BootstrapError::Exec(format!("Cannot create the cluster state: {e}")))?;
+            let store =
+                ganeti_store::Store::<MasterState>::open(&paths.store_dir(), MasterState::default)
+                    .map_err(|e| {
+                        BootstrapError::Exec(format!("Cannot create the cluster state: {e}"))
+                    })?;
             match store.propose_blocking(Command::Init(Box::new(cfg.clone()))) {
                 Ok(ganeti_master::Applied::Ok) => {}
-                Ok(other) => return Err(BootstrapError::Exec(format!("Cannot write the initial configuration: {other:?}"))),
-                Err(e) => return Err(BootstrapError::Exec(format!("Cannot write the initial configuration: {e}"))),
+                Ok(other) => {
+                    return Err(BootstrapError::Exec(format!(
+                        "Cannot write the initial configuration: {other:?}"
+                    )))
+                }
+                Err(e) => {
+                    return Err(BootstrapError::Exec(format!(
+                        "Cannot write the initial configuration: {e}"
+                    )))
+                }
             }
-            store
-                .snapshot_now()
-                .map_err(|e| BootstrapError::Exec(format!("Cannot write the initial configuration: {e}")))?;
+            store.snapshot_now().map_err(|e| {
+                BootstrapError::Exec(format!("Cannot write the initial configuration: {e}"))
+            })?;
         }
-        ganeti_master::export::export_config(&paths, &cfg)
-            .map_err(|e| BootstrapError::Exec(format!("Cannot write {}: {e}", paths.config_data().display())))?;
-        daemon::start_daemon(&paths, opts.start_timeout.unwrap_or(Duration::from_secs(30)))?;
+        ganeti_master::export::export_config(&paths, &cfg).map_err(|e| {
+            BootstrapError::Exec(format!(
+                "Cannot write {}: {e}",
+                paths.config_data().display()
+            ))
+        })?;
+        daemon::start_daemon(
+            &paths,
+            opts.start_timeout.unwrap_or(Duration::from_secs(30)),
+        )?;
         Ok(())
     })();
     if result.is_err() {
@@ -497,7 +597,9 @@ pub fn destroy_cluster(root: &Path) -> Result<(), BootstrapError> {
             ErrorClass::NoEnt,
         ));
     }
-    let instances = read_config_export(&paths).map(|c| c.instances.len()).unwrap_or(0);
+    let instances = read_config_export(&paths)
+        .map(|c| c.instances.len())
+        .unwrap_or(0);
     if instances > 0 {
         return Err(BootstrapError::prereq(
             format!("There are still {instances} instance(s) in this cluster."),
@@ -515,13 +617,25 @@ fn read_config_export(paths: &Paths) -> Option<ConfigData> {
 }
 
 /// Regenerate the requested crypto files of a cluster.
-pub fn renew_crypto(root: &Path, spec: &RenewSpec) -> Result<ganeti_crypto::GeneratedReport, BootstrapError> {
+pub fn renew_crypto(
+    root: &Path,
+    spec: &RenewSpec,
+) -> Result<ganeti_crypto::GeneratedReport, BootstrapError> {
     let paths = Paths::new(root);
     let master_name = read_config_export(&paths)
         .and_then(|c| c.master_node().map(|n| n.name.clone()))
-        .ok_or_else(|| BootstrapError::prereq(format!("Cannot find a cluster under {}", root.display()), ErrorClass::NoEnt))?;
-    ganeti_crypto::generate_cluster_crypto(&CryptoPaths::in_dir(&paths.data_dir()), &master_name, spec)
-        .map_err(|e| BootstrapError::Exec(e.to_string()))
+        .ok_or_else(|| {
+            BootstrapError::prereq(
+                format!("Cannot find a cluster under {}", root.display()),
+                ErrorClass::NoEnt,
+            )
+        })?;
+    ganeti_crypto::generate_cluster_crypto(
+        &CryptoPaths::in_dir(&paths.data_dir()),
+        &master_name,
+        spec,
+    )
+    .map_err(|e| BootstrapError::Exec(e.to_string()))
 }
 
 #[cfg(test)]
@@ -544,10 +658,16 @@ mod tests {
         let p = Paths::new(d.path());
         let cfg = build_config(&opts(d.path()), &p).unwrap();
         assert_eq!(cfg.cluster.enabled_hypervisors, vec!["fake"]);
-        assert_eq!(cfg.cluster.ipolicy["disk-templates"], json!(["diskless", "file"]));
+        assert_eq!(
+            cfg.cluster.ipolicy["disk-templates"],
+            json!(["diskless", "file"])
+        );
         assert_eq!(cfg.nodes.len(), 1);
         assert_eq!(cfg.nodegroups.values().next().unwrap().name, "default");
-        assert!(cfg.cluster.file_storage_dir.starts_with(&*d.path().to_string_lossy()));
+        assert!(cfg
+            .cluster
+            .file_storage_dir
+            .starts_with(&*d.path().to_string_lossy()));
     }
 
     #[test]
@@ -556,16 +676,25 @@ mod tests {
         let p = Paths::new(d.path());
         let mut o = opts(d.path());
         o.enabled_hypervisors = vec!["kvm".into()];
-        assert!(build_config(&o, &p).unwrap_err().to_string().contains("not supported"));
+        assert!(build_config(&o, &p)
+            .unwrap_err()
+            .to_string()
+            .contains("not supported"));
         let mut o = opts(d.path());
         o.enabled_hypervisors = vec!["frob".into()];
         assert!(build_config(&o, &p).is_err());
         let mut o = opts(d.path());
         o.mac_prefix = Some("zz:00".into());
-        assert!(build_config(&o, &p).unwrap_err().to_string().contains("mac prefix"));
+        assert!(build_config(&o, &p)
+            .unwrap_err()
+            .to_string()
+            .contains("mac prefix"));
         let mut o = opts(d.path());
         o.beparams.insert("frob".into(), json!(1));
-        assert_eq!(build_config(&o, &p).unwrap_err().to_string(), "Unknown parameter 'frob'");
+        assert_eq!(
+            build_config(&o, &p).unwrap_err().to_string(),
+            "Unknown parameter 'frob'"
+        );
         let mut o = opts(d.path());
         o.master_ip = Some("nonsense".into());
         assert!(build_config(&o, &p).is_err());
@@ -573,7 +702,8 @@ mod tests {
         o.cluster_name = "bad name".into();
         assert!(build_config(&o, &p).is_err());
         let mut o = opts(d.path());
-        o.ipolicy.insert("std".into(), json!({"memory-size": 99999999}));
+        o.ipolicy
+            .insert("std".into(), json!({"memory-size": 99999999}));
         assert!(build_config(&o, &p).is_err());
     }
 }

@@ -33,13 +33,18 @@ pub enum BootstrapError {
 
 impl BootstrapError {
     fn prereq(msg: impl Into<String>, class: ganeti_types::ErrorClass) -> Self {
-        BootstrapError::Prereq { msg: msg.into(), class }
+        BootstrapError::Prereq {
+            msg: msg.into(),
+            class,
+        }
     }
 
     /// The equivalent Ganeti error, for uniform CLI reporting.
     pub fn to_ganeti(&self) -> ganeti_types::GanetiError {
         match self {
-            BootstrapError::Prereq { msg, class } => ganeti_types::GanetiError::OpPrereq(msg.clone(), *class),
+            BootstrapError::Prereq { msg, class } => {
+                ganeti_types::GanetiError::OpPrereq(msg.clone(), *class)
+            }
             BootstrapError::Parameter(m) => ganeti_types::GanetiError::Parameter(m.clone()),
             BootstrapError::Exec(m) => ganeti_types::GanetiError::OpExec(m.clone()),
             BootstrapError::Daemon(e) => ganeti_types::GanetiError::OpExec(e.to_string()),

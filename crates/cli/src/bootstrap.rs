@@ -239,7 +239,10 @@ mod tests {
         assert!(o.touches_files());
         let s = o.to_spec();
         assert!(s.client_cert && !s.cluster_cert && !s.rapi_cert);
-        assert_eq!(s.rapi_cert_file.as_deref(), Some(std::path::Path::new("/x.pem")));
+        assert_eq!(
+            s.rapi_cert_file.as_deref(),
+            Some(std::path::Path::new("/x.pem"))
+        );
         assert!(!RenewCryptoOptions::default().touches_files());
         let s = RenewCryptoOptions {
             new_cluster_cert: true,

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 
 use crate::context::{Ctx, Env};
 use crate::errors::{format_error, CliError};
-use crate::optparse::{self, OptDef, Opts, ParseError, Parsed};
 use crate::options;
+use crate::optparse::{self, OptDef, Opts, ParseError, Parsed};
 
 /// A command's handler.
 pub type RunFn = fn(&mut Ctx<'_>, &Opts, Vec<String>) -> Result<i32, CliError>;
@@ -126,15 +126,21 @@ pub fn check_arguments(cmd: &str, spec: &[ArgSpec], args: &[String]) -> Result<(
         return Err(format!("Error: Command {cmd} expects no arguments"));
     }
     let min_count: usize = spec.iter().map(|a| a.min).sum();
-    let max_count: Option<usize> = spec.iter().try_fold(0usize, |acc, a| a.max.map(|m| acc + m));
+    let max_count: Option<usize> = spec
+        .iter()
+        .try_fold(0usize, |acc, a| a.max.map(|m| acc + m));
     let check_max = spec.last().is_some_and(|a| a.max.is_some());
     if check_max {
         if let Some(max) = max_count {
             if min_count == max && args.len() != min_count {
-                return Err(format!("Error: Command {cmd} expects {min_count} argument(s)"));
+                return Err(format!(
+                    "Error: Command {cmd} expects {min_count} argument(s)"
+                ));
             }
             if args.len() > max {
-                return Err(format!("Error: Command {cmd} expects only {max} argument(s)"));
+                return Err(format!(
+                    "Error: Command {cmd} expects only {max} argument(s)"
+                ));
             }
         }
     }
@@ -285,7 +291,10 @@ pub fn generic_main(
         Err(ParseError::Usage(msg)) => {
             write_all(
                 err,
-                &format!("{}\n{binary}: error: {msg}\n", optparse::format_usage(&usage)),
+                &format!(
+                    "{}\n{binary}: error: {msg}\n",
+                    optparse::format_usage(&usage)
+                ),
             );
             return 2;
         }
@@ -326,13 +335,25 @@ mod tests {
 
     #[test]
     fn argument_checks_like_ganeti() {
-        let one = [ArgSpec { min: 1, max: Some(1) }];
+        let one = [ArgSpec {
+            min: 1,
+            max: Some(1),
+        }];
         assert_eq!(
             check_arguments("remove", &one, &[]),
             Err("Error: Command remove expects 1 argument(s)".into())
         );
         assert!(check_arguments("remove", &one, &s(&["a"])).is_ok());
-        let two = [ArgSpec { min: 1, max: Some(1) }, ArgSpec { min: 1, max: Some(1) }];
+        let two = [
+            ArgSpec {
+                min: 1,
+                max: Some(1),
+            },
+            ArgSpec {
+                min: 1,
+                max: Some(1),
+            },
+        ];
         assert_eq!(
             check_arguments("rename", &two, &s(&["a"])),
             Err("Error: Command rename expects 2 argument(s)".into())
@@ -346,7 +367,16 @@ mod tests {
             check_arguments("info", &many, &[]),
             Err("Error: Command info expects at least 1 argument(s)".into())
         );
-        let upto = [ArgSpec { min: 1, max: Some(1) }, ArgSpec { min: 0, max: Some(1) }];
+        let upto = [
+            ArgSpec {
+                min: 1,
+                max: Some(1),
+            },
+            ArgSpec {
+                min: 0,
+                max: Some(1),
+            },
+        ];
         assert_eq!(
             check_arguments("watcher", &upto, &s(&["a", "b", "c"])),
             Err("Error: Command watcher expects only 2 argument(s)".into())

@@ -190,10 +190,7 @@ impl<'a> Ctx<'a> {
     /// when there is no terminal.
     pub fn ask_user(&mut self, text: &str, choices: &[(&str, &str)]) -> Option<String> {
         let default = choices.last().map(|(k, _)| k.to_string());
-        let wrapped: Vec<String> = text
-            .lines()
-            .map(|l| crate::textwrap::fill(l, 70))
-            .collect();
+        let wrapped: Vec<String> = text.lines().map(|l| crate::textwrap::fill(l, 70)).collect();
         let mut keys: Vec<String> = choices.iter().map(|(k, _)| k.to_string()).collect();
         if let Some(last) = keys.last_mut() {
             *last = format!("[{last}]");
@@ -242,7 +239,9 @@ pub(crate) mod testing {
 
     impl std::fmt::Debug for FakeEnv {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("FakeEnv").field("calls", &self.log.borrow().len()).finish()
+            f.debug_struct("FakeEnv")
+                .field("calls", &self.log.borrow().len())
+                .finish()
         }
     }
 

@@ -109,7 +109,8 @@ fn is_error_class(name: &str) -> bool {
 
 impl From<&ganeti_types::GanetiError> for GanetiErr {
     fn from(e: &ganeti_types::GanetiError) -> Self {
-        GanetiErr::decode(&e.encode()).unwrap_or_else(|| GanetiErr::new("GenericError", e.message()))
+        GanetiErr::decode(&e.encode())
+            .unwrap_or_else(|| GanetiErr::new("GenericError", e.message()))
     }
 }
 
@@ -273,8 +274,11 @@ mod tests {
 
     #[test]
     fn prereq_with_and_without_code() {
-        let e = GanetiErr::decode(&json!(["OpPrereqError", ["Node 'x' not known", "unknown_entity"]]))
-            .unwrap();
+        let e = GanetiErr::decode(&json!([
+            "OpPrereqError",
+            ["Node 'x' not known", "unknown_entity"]
+        ]))
+        .unwrap();
         assert_eq!(
             format_ganeti_error(&e),
             (
@@ -282,8 +286,11 @@ mod tests {
                 "Failure: prerequisites not met for this operation:\nerror type: unknown_entity, error details:\nNode 'x' not known".to_string()
             )
         );
-        let e = GanetiErr::decode(&json!(["OpPrereqError", ["Duration must be greater than zero"]]))
-            .unwrap();
+        let e = GanetiErr::decode(&json!([
+            "OpPrereqError",
+            ["Duration must be greater than zero"]
+        ]))
+        .unwrap();
         assert_eq!(
             format_ganeti_error(&e).1,
             "Failure: prerequisites not met for this operation:\nDuration must be greater than zero"
@@ -297,7 +304,10 @@ mod tests {
             format_ganeti_error(&e).1,
             "Failure: command execution error:\nOS Parameters validation failed"
         );
-        let e = GanetiErr::new("HypervisorError", "Parameter 'kernel_path' is not supported");
+        let e = GanetiErr::new(
+            "HypervisorError",
+            "Parameter 'kernel_path' is not supported",
+        );
         assert_eq!(
             format_ganeti_error(&e).1,
             "Unhandled Ganeti error: Parameter 'kernel_path' is not supported"
@@ -309,7 +319,10 @@ mod tests {
         );
         let e = GanetiErr::new("ConfigurationError", "bad");
         assert_eq!(format_ganeti_error(&e).0, 2);
-        assert_eq!(format_error(&CliError::Submitted(29)), (0, "JobID: 29".into()));
+        assert_eq!(
+            format_error(&CliError::Submitted(29)),
+            (0, "JobID: 29".into())
+        );
         // not an encoded error
         assert!(GanetiErr::decode(&json!(["node1", ["x"]])).is_none());
         assert!(GanetiErr::decode(&json!("x")).is_none());

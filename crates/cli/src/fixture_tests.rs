@@ -171,9 +171,17 @@ fn command_listings_match_reference() {
         assert_eq!(rc, 0);
         assert_eq!(out, expected_listing(&reference, group), "{}", group.binary);
         // bare, -h and unknown commands: the listing with exit code 1
-        for argv in [vec![group.binary], vec![group.binary, "-h"], vec![group.binary, "frobnicate"]] {
+        for argv in [
+            vec![group.binary],
+            vec![group.binary, "-h"],
+            vec![group.binary, "frobnicate"],
+        ] {
             let (rc, out2, err) = run_cmd(&env, &argv);
-            assert_eq!((rc, out2.as_str(), err.as_str()), (1, out.as_str(), ""), "{argv:?}");
+            assert_eq!(
+                (rc, out2.as_str(), err.as_str()),
+                (1, out.as_str(), ""),
+                "{argv:?}"
+            );
         }
     }
 }
@@ -215,7 +223,14 @@ fn client_side_errors_match_reference() {
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let (our_rc, our_out, our_err) = run_cmd(&env, &argv);
         assert_eq!(our_rc, rc, "{name}: {our_err}");
-        assert_eq!(our_out, out.replace("(ganeti 3.0.2-3)", &format!("(ganeti-rs {})", ganeti_types::SOFTWARE_VERSION)), "{name}");
+        assert_eq!(
+            our_out,
+            out.replace(
+                "(ganeti 3.0.2-3)",
+                &format!("(ganeti-rs {})", ganeti_types::SOFTWARE_VERSION)
+            ),
+            "{name}"
+        );
         if name == "err_add_bad_template_name" {
             assert_eq!(normalize_sets(&our_err), normalize_sets(&err), "{name}");
         } else {

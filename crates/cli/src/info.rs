@@ -6,7 +6,9 @@
 //! `PrintGenericInfo`; the tree renderer itself lives in
 //! `ganeti_clifmt::nested`, the policy-specific shaping lives here.
 
-use ganeti_clifmt::nested::{format_list_info_default, format_params_dict_info, render_generic_info, Info};
+use ganeti_clifmt::nested::{
+    format_list_info_default, format_params_dict_info, render_generic_info, Info,
+};
 use ganeti_clifmt::pystr;
 use serde_json::{Map, Value};
 
@@ -90,7 +92,9 @@ pub fn format_policy_info(custom: &Value, effective: &Value, iscluster: bool) ->
             Some(v) => number_text(v),
             None => format!(
                 "default ({})",
-                eff.get(*key).map(number_text).unwrap_or_else(|| "None".into())
+                eff.get(*key)
+                    .map(number_text)
+                    .unwrap_or_else(|| "None".into())
             ),
         };
         ret.push(((*key).to_string(), Info::text(text)));
@@ -121,7 +125,10 @@ mod tests {
             "vcpu-ratio": 4.0
         });
         let info = format_policy_info(&ipol, &Value::Null, true);
-        let text = render_generic_info(&Info::ordered(vec![("Instance policy - limits for instances", info)]));
+        let text = render_generic_info(&Info::ordered(vec![(
+            "Instance policy - limits for instances",
+            info,
+        )]));
         assert_eq!(
             text,
             "Instance policy - limits for instances: \n  bounds specs: \n    - min/0: \n        cpu-count: 1\n        disk-count: 1\n      max/0: \n        cpu-count: 8\n        disk-count: 16\n  std: \n    cpu-count: 1\n  allowed disk templates: sharedfile, file, diskless\n  spindle-ratio: 32\n  vcpu-ratio: 4"
@@ -139,7 +146,10 @@ mod tests {
         let info = format_policy_info(&json!({}), &eff, false);
         let text = render_generic_info(&info);
         assert!(text.contains("cpu-count: default (1)"), "{text}");
-        assert!(text.contains("allowed disk templates: default (file)"), "{text}");
+        assert!(
+            text.contains("allowed disk templates: default (file)"),
+            "{text}"
+        );
         assert!(text.contains("vcpu-ratio: default (4)"), "{text}");
     }
 }

@@ -52,7 +52,11 @@ fn parse_spec_units(spec: &KvMap, keyname: &str) -> Result<KvMap, CliError> {
     Ok(out)
 }
 
-fn parse_ispec(spec: &KvMap, keyname: &str, required: bool) -> Result<Map<String, Value>, CliError> {
+fn parse_ispec(
+    spec: &KvMap,
+    keyname: &str,
+    required: bool,
+) -> Result<Map<String, Value>, CliError> {
     let ret = parse_spec_units(spec, keyname)?;
     let typed = params::force(&ret, ISPECS_PARAMETER_TYPES)?;
     if required {
@@ -85,7 +89,11 @@ fn fill(base: Option<&Value>, over: &Map<String, Value>) -> Value {
 }
 
 /// The `--specs-*` options (split specs), `init` only.
-fn split_specs(opts: &Opts, out: &mut Map<String, Value>, mode: PolicyMode) -> Result<(), CliError> {
+fn split_specs(
+    opts: &Opts,
+    out: &mut Map<String, Value>,
+    mode: PolicyMode,
+) -> Result<(), CliError> {
     let names = [
         ("memory-size", "ispecs_mem_size"),
         ("cpu-count", "ispecs_cpu_count"),
@@ -108,8 +116,12 @@ fn split_specs(opts: &Opts, out: &mut Map<String, Value>, mode: PolicyMode) -> R
                 let mib = units::parse_unit(&text).map_err(|e| {
                     GanetiErr::inval(format!(
                         "Invalid disk ({}) or memory ({}) size in policy: {e}",
-                        ganeti_clifmt::pystr::py_repr(&Value::Object(opts.keyval("ispecs_disk_size").to_json())),
-                        ganeti_clifmt::pystr::py_repr(&Value::Object(opts.keyval("ispecs_mem_size").to_json()))
+                        ganeti_clifmt::pystr::py_repr(&Value::Object(
+                            opts.keyval("ispecs_disk_size").to_json()
+                        )),
+                        ganeti_clifmt::pystr::py_repr(&Value::Object(
+                            opts.keyval("ispecs_mem_size").to_json()
+                        ))
                     ))
                 })?;
                 KvValue::Str(mib.to_string())
@@ -119,7 +131,10 @@ fn split_specs(opts: &Opts, out: &mut Map<String, Value>, mode: PolicyMode) -> R
             spec.insert(k, v);
         }
         let allowed: &[(&str, ganeti_clifmt::kv::VType)] = if mode.group {
-            &[("min", ganeti_clifmt::kv::VType::Int), ("max", ganeti_clifmt::kv::VType::Int)]
+            &[
+                ("min", ganeti_clifmt::kv::VType::Int),
+                ("max", ganeti_clifmt::kv::VType::Int),
+            ]
         } else {
             &[
                 ("min", ganeti_clifmt::kv::VType::Int),
@@ -143,7 +158,11 @@ fn split_specs(opts: &Opts, out: &mut Map<String, Value>, mode: PolicyMode) -> R
         .unwrap_or(json!({}));
     let mut minmax = Map::new();
     for key in ["min", "max"] {
-        let own = ispecs.get(key).and_then(Value::as_object).cloned().unwrap_or_default();
+        let own = ispecs
+            .get(key)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let v = if mode.fill_all {
             fill(default_minmax.get(key), &own)
         } else {
@@ -152,7 +171,11 @@ fn split_specs(opts: &Opts, out: &mut Map<String, Value>, mode: PolicyMode) -> R
         minmax.insert(key.into(), v);
     }
     out.insert("minmax".into(), json!([minmax]));
-    let own_std = ispecs.get("std").and_then(Value::as_object).cloned().unwrap_or_default();
+    let own_std = ispecs
+        .get("std")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let std = if mode.fill_all {
         fill(defs.get("std"), &own_std)
     } else {
@@ -299,8 +322,17 @@ mod tests {
     fn errors_and_defaults() {
         let o = opts(&["--ipolicy-bounds-specs", "min:cpu-count=1/max:cpu-count=2"]);
         let e = create_ipolicy(&o, PolicyMode::default()).unwrap_err();
-        assert!(e.to_string().contains("Missing parameters in ipolicy spec min"), "{e}");
-        let o = opts(&["--ipolicy-bounds-specs", "default", "--ipolicy-vcpu-ratio", "default"]);
+        assert!(
+            e.to_string()
+                .contains("Missing parameters in ipolicy spec min"),
+            "{e}"
+        );
+        let o = opts(&[
+            "--ipolicy-bounds-specs",
+            "default",
+            "--ipolicy-vcpu-ratio",
+            "default",
+        ]);
         let p = create_ipolicy(
             &o,
             PolicyMode {
@@ -310,14 +342,27 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(Value::Object(p), json!({"minmax": "default", "vcpu-ratio": "default"}));
-        let o = opts(&["--specs-mem-size", "min=256", "--ipolicy-std-specs", "cpu-count=1"]);
+        assert_eq!(
+            Value::Object(p),
+            json!({"minmax": "default", "vcpu-ratio": "default"})
+        );
+        let o = opts(&[
+            "--specs-mem-size",
+            "min=256",
+            "--ipolicy-std-specs",
+            "cpu-count=1",
+        ]);
         assert!(create_ipolicy(&o, PolicyMode::default()).is_err());
     }
 
     #[test]
     fn split_specs_filled() {
-        let o = opts(&["--specs-mem-size", "min=256,max=1G", "--specs-cpu-count", "std=2"]);
+        let o = opts(&[
+            "--specs-mem-size",
+            "min=256,max=1G",
+            "--specs-cpu-count",
+            "std=2",
+        ]);
         let p = create_ipolicy(
             &o,
             PolicyMode {

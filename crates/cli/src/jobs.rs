@@ -118,7 +118,9 @@ impl Ctx<'_> {
                         notified_queued = true;
                     }
                     Some("waiting") if !notified_waiting => {
-                        self.errln(&format!("Job {id} is trying to acquire all necessary locks"))?;
+                        self.errln(&format!(
+                            "Job {id} is trying to acquire all necessary locks"
+                        ))?;
                         notified_waiting = true;
                     }
                     _ => {}
@@ -161,7 +163,11 @@ impl Ctx<'_> {
             .cloned()
             .ok_or_else(|| job_lost(id))?;
         let status = row.first().and_then(Value::as_str).unwrap_or("");
-        let opstatus = row.get(1).and_then(Value::as_array).cloned().unwrap_or_default();
+        let opstatus = row
+            .get(1)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let opresult = row.get(2).cloned().unwrap_or(Value::Null);
         let results = opresult.as_array().cloned().unwrap_or_default();
         if status == "success" {
@@ -195,7 +201,11 @@ impl Ctx<'_> {
 
     /// Report one log entry `[serial, [sec, usec], type, message]`; returns
     /// its serial.
-    fn report_log(&mut self, entry: &Value, reporter: &mut Reporter) -> Result<Option<u64>, CliError> {
+    fn report_log(
+        &mut self,
+        entry: &Value,
+        reporter: &mut Reporter,
+    ) -> Result<Option<u64>, CliError> {
         let Some([serial, ts, ltype, msg]) = entry.as_array().map(Vec::as_slice) else {
             return Ok(None);
         };
@@ -282,7 +292,8 @@ impl JobExecutor {
                 op
             })
             .collect();
-        self.queue.push((self.counter, name.map(str::to_string), ops));
+        self.queue
+            .push((self.counter, name.map(str::to_string), ops));
         self.counter += 1;
     }
 
@@ -321,7 +332,12 @@ impl JobExecutor {
                 Some([ok, data]) => (ok.as_bool().unwrap_or(false), data.clone()),
                 _ => (false, res.clone()),
             };
-            self.jobs.push(ExecJob { idx, ok, data, name });
+            self.jobs.push(ExecJob {
+                idx,
+                ok,
+                data,
+                name,
+            });
         }
         Ok(())
     }
@@ -343,8 +359,9 @@ impl JobExecutor {
                 ctx.outln(&format!("Submitted jobs {}", ok.join(", ")))?;
             }
         }
-        let (good, failed): (Vec<ExecJob>, Vec<ExecJob>) =
-            std::mem::take(&mut self.jobs).into_iter().partition(|j| j.ok);
+        let (good, failed): (Vec<ExecJob>, Vec<ExecJob>) = std::mem::take(&mut self.jobs)
+            .into_iter()
+            .partition(|j| j.ok);
         for j in failed {
             ctx.errln(&format!(
                 "Failed to submit job{}: {}",
@@ -357,7 +374,10 @@ impl JobExecutor {
         while !pending.is_empty() {
             let j = choose_job(ctx, &mut pending)?;
             let id = job_id_of(&j.data)?;
-            ctx.outln(&format!("Waiting for job {id}{} ...", if_name(&j.name, " for ")))?;
+            ctx.outln(&format!(
+                "Waiting for job {id}{} ...",
+                if_name(&j.name, " for ")
+            ))?;
             match ctx.poll_job(id, &mut Reporter::Stdio) {
                 Ok(r) => results.push((j.idx, true, Value::Array(r))),
                 Err(CliError::Ganeti(e)) if e.class == "JobLost" => {
@@ -385,7 +405,11 @@ impl JobExecutor {
 
     /// `WaitOrShow`: wait for the results, or (with `--submit`) only print
     /// `ID: NAME` per job.
-    pub fn wait_or_show(&mut self, ctx: &mut Ctx<'_>, wait: bool) -> Result<Vec<JobOutcome>, CliError> {
+    pub fn wait_or_show(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        wait: bool,
+    ) -> Result<Vec<JobOutcome>, CliError> {
         if wait {
             return self.get_results(ctx);
         }
@@ -453,7 +477,10 @@ mod tests {
         let Parsed::Args(opts, _) = parse(&defs, &args).unwrap() else {
             panic!()
         };
-        let mut op = opcode("OP_TEST_DELAY", vec![("duration", json!(1.0)), ("x", Value::Null)]);
+        let mut op = opcode(
+            "OP_TEST_DELAY",
+            vec![("duration", json!(1.0)), ("x", Value::Null)],
+        );
         set_generic_opts(&mut op, &opts, "gnt-debug", "delay", 7);
         assert_eq!(
             op,

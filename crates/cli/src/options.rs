@@ -137,8 +137,19 @@ pub static DISK_TEMPLATE: OptDef = OptDef {
     action: Action::Store,
     kind: Kind::Choice,
     metavar: Some("TEMPL"),
-    help: "Custom disk setup (plain, drbd, file, rbd, blockdev, gluster, ext, sharedfile, diskless)",
-    choices: &["plain", "drbd", "file", "rbd", "blockdev", "gluster", "ext", "sharedfile", "diskless"],
+    help:
+        "Custom disk setup (plain, drbd, file, rbd, blockdev, gluster, ext, sharedfile, diskless)",
+    choices: &[
+        "plain",
+        "drbd",
+        "file",
+        "rbd",
+        "blockdev",
+        "gluster",
+        "ext",
+        "sharedfile",
+        "diskless",
+    ],
     default: Dflt::None,
 };
 
@@ -173,7 +184,8 @@ pub static HYPERVISOR_OPT: OptDef = OptDef {
     action: Action::Store,
     kind: Kind::IdentKeyVal,
     metavar: Some("HYPERVISOR"),
-    help: "Hypervisor and hypervisor options, in the format hypervisor:option=value,option=value,...",
+    help:
+        "Hypervisor and hypervisor options, in the format hypervisor:option=value,option=value,...",
     choices: &[],
     default: Dflt::None,
 };
@@ -365,7 +377,8 @@ pub static DRY_RUN: OptDef = OptDef {
     action: Action::StoreTrue,
     kind: Kind::None,
     metavar: None,
-    help: "Do not execute the operation, just run the check steps and verify if it could be executed",
+    help:
+        "Do not execute the operation, just run the check steps and verify if it could be executed",
     choices: &[],
     default: Dflt::Bool(false),
 };
@@ -1241,7 +1254,8 @@ pub static HVLIST: OptDef = OptDef {
     action: Action::Append,
     kind: Kind::IdentKeyVal,
     metavar: Some("HVPARAMS"),
-    help: "Hypervisor and hypervisor options, in the format hypervisor:option=value,option=value,...",
+    help:
+        "Hypervisor and hypervisor options, in the format hypervisor:option=value,option=value,...",
     choices: &[],
     default: Dflt::EmptyList,
 };
@@ -1337,7 +1351,8 @@ pub static VG_NAME: OptDef = OptDef {
     action: Action::Store,
     kind: Kind::Str,
     metavar: Some("VG"),
-    help: "Enables LVM and specifies the volume group name (cluster-wide) for disk allocation [xenvg]",
+    help:
+        "Enables LVM and specifies the volume group name (cluster-wide) for disk allocation [xenvg]",
     choices: &[],
     default: Dflt::None,
 };
@@ -1757,7 +1772,8 @@ pub static ADD_UIDS: OptDef = OptDef {
     action: Action::Store,
     kind: Kind::Str,
     metavar: Some("ADD_UIDS"),
-    help: "A list of user-ids or user-id ranges separated by commas, to be added to the user-id pool",
+    help:
+        "A list of user-ids or user-id ranges separated by commas, to be added to the user-id pool",
     choices: &[],
     default: Dflt::None,
 };
@@ -2022,7 +2038,49 @@ pub static IGNORE_ERRORS: OptDef = OptDef {
     kind: Kind::Choice,
     metavar: Some("IGNORE_ERRORS"),
     help: "Error code to be ignored",
-    choices: &["ECLUSTERCERT", "ECLUSTERCFG", "ECLUSTERCLIENTCERT", "ECLUSTERDANGLINGINST", "ECLUSTERDANGLINGNODES", "ECLUSTERFILECHECK", "EEXTAGS", "EGROUPDIFFERENTPVSIZE", "EINSTANCEBADNODE", "EINSTANCEDOWN", "EINSTANCEFAULTYDISK", "EINSTANCELAYOUT", "EINSTANCEMISSINGCFGPARAMETER", "EINSTANCEMISSINGDISK", "EINSTANCEPOLICY", "EINSTANCESPLITGROUPS", "EINSTANCEUNSUITABLENODE", "EINSTANCEWRONGNODE", "ENODEDRBD", "ENODEDRBDHELPER", "ENODEDRBDVERSION", "ENODEFILECHECK", "ENODEFILESTORAGEPATHS", "ENODEFILESTORAGEPATHUNUSABLE", "ENODEGLUSTERSTORAGEPATHUNUSABLE", "ENODEHOOKS", "ENODEHV", "ENODELVM", "ENODEN1", "ENODENET", "ENODEOOBPATH", "ENODEORPHANINSTANCE", "ENODEORPHANLV", "ENODEOS", "ENODERPC", "ENODESETUP", "ENODESHAREDFILESTORAGEPATHUNUSABLE", "ENODESSH", "ENODETIME", "ENODEUSERSCRIPTS", "ENODEVERSION"],
+    choices: &[
+        "ECLUSTERCERT",
+        "ECLUSTERCFG",
+        "ECLUSTERCLIENTCERT",
+        "ECLUSTERDANGLINGINST",
+        "ECLUSTERDANGLINGNODES",
+        "ECLUSTERFILECHECK",
+        "EEXTAGS",
+        "EGROUPDIFFERENTPVSIZE",
+        "EINSTANCEBADNODE",
+        "EINSTANCEDOWN",
+        "EINSTANCEFAULTYDISK",
+        "EINSTANCELAYOUT",
+        "EINSTANCEMISSINGCFGPARAMETER",
+        "EINSTANCEMISSINGDISK",
+        "EINSTANCEPOLICY",
+        "EINSTANCESPLITGROUPS",
+        "EINSTANCEUNSUITABLENODE",
+        "EINSTANCEWRONGNODE",
+        "ENODEDRBD",
+        "ENODEDRBDHELPER",
+        "ENODEDRBDVERSION",
+        "ENODEFILECHECK",
+        "ENODEFILESTORAGEPATHS",
+        "ENODEFILESTORAGEPATHUNUSABLE",
+        "ENODEGLUSTERSTORAGEPATHUNUSABLE",
+        "ENODEHOOKS",
+        "ENODEHV",
+        "ENODELVM",
+        "ENODEN1",
+        "ENODENET",
+        "ENODEOOBPATH",
+        "ENODEORPHANINSTANCE",
+        "ENODEORPHANLV",
+        "ENODEOS",
+        "ENODERPC",
+        "ENODESETUP",
+        "ENODESHAREDFILESTORAGEPATHUNUSABLE",
+        "ENODESSH",
+        "ENODETIME",
+        "ENODEUSERSCRIPTS",
+        "ENODEVERSION",
+    ],
     default: Dflt::EmptyList,
 };
 

@@ -112,7 +112,10 @@ pub struct OptDef {
 impl OptDef {
     /// Whether the option consumes a value.
     pub fn takes_value(&self) -> bool {
-        matches!(self.action, Action::Store | Action::Append | Action::Priority)
+        matches!(
+            self.action,
+            Action::Store | Action::Append | Action::Priority
+        )
     }
 
     fn metavar_text(&self) -> String {
@@ -416,11 +419,12 @@ fn convert(def: &OptDef, opt: &str, value: &str) -> Result<OptValue, ParseError>
     };
     Ok(match def.kind {
         Kind::None | Kind::Str => OptValue::Str(value.to_string()),
-        Kind::Int => match ganeti_clifmt::pystr::py_int(value).and_then(|v| i64::try_from(v).ok())
-        {
-            Some(i) => OptValue::Int(i),
-            None => return Err(bad("integer")),
-        },
+        Kind::Int => {
+            match ganeti_clifmt::pystr::py_int(value).and_then(|v| i64::try_from(v).ok()) {
+                Some(i) => OptValue::Int(i),
+                None => return Err(bad("integer")),
+            }
+        }
         Kind::Float => match ganeti_clifmt::pystr::py_float(value) {
             Some(f) => OptValue::Float(f),
             None => return Err(bad("floating-point")),
@@ -455,7 +459,11 @@ fn convert(def: &OptDef, opt: &str, value: &str) -> Result<OptValue, ParseError>
         Kind::MultiList => OptValue::MultiList(kv::parse_multilist_ident_key_val(opt, value)?),
         Kind::Json => match serde_json::from_str(value) {
             Ok(j) => OptValue::Json(j),
-            Err(e) => return Err(ParseError::Usage(format!("option {opt}: invalid JSON: {e}"))),
+            Err(e) => {
+                return Err(ParseError::Usage(format!(
+                    "option {opt}: invalid JSON: {e}"
+                )))
+            }
         },
     })
 }
@@ -665,15 +673,14 @@ pub fn format_help(usage: &str, description: &str, defs: &[&OptDef], width: usiz
     let help_width = width.saturating_sub(help_position).max(11);
     for (d, s) in all.iter().zip(strings.iter()) {
         let opt_width = help_position - 2;
-        let indent_first;
-        if s.chars().count() > opt_width {
+        let indent_first = if s.chars().count() > opt_width {
             out.push_str(s);
             out.push('\n');
-            indent_first = help_position;
+            help_position
         } else {
             out.push_str(&format!("{s:<opt_width$}  "));
-            indent_first = 0;
-        }
+            0
+        };
         if d.help.is_empty() {
             if indent_first == 0 {
                 // optparse leaves the padding when there is no help text.
@@ -803,7 +810,10 @@ mod tests {
     #[test]
     fn flags_values_and_positionals() {
         let defs: &[&'static OptDef] = &[&FORCE, &OUTPUT, &NOHDR, &NOSTART, &DEBUG];
-        let (o, a) = parse_ok(defs, &["-f", "-o", "name,os", "--no-start", "-dd", "x", "-f"]);
+        let (o, a) = parse_ok(
+            defs,
+            &["-f", "-o", "name,os", "--no-start", "-dd", "x", "-f"],
+        );
         assert!(o.flag("force"));
         assert!(!o.flag("start"));
         assert_eq!(o.str("output").as_deref(), Some("name,os"));
@@ -844,8 +854,14 @@ mod tests {
         assert_eq!(err(defs, &["--frobnicate"]), "no such option: --frobnicate");
         assert_eq!(err(defs, &["-Z"]), "no such option: -Z");
         assert_eq!(err(defs, &["-o"]), "-o option requires 1 argument");
-        assert_eq!(err(defs, &["--output"]), "--output option requires 1 argument");
-        assert_eq!(err(defs, &["--force=1"]), "--force option does not take a value");
+        assert_eq!(
+            err(defs, &["--output"]),
+            "--output option requires 1 argument"
+        );
+        assert_eq!(
+            err(defs, &["--force=1"]),
+            "--force option does not take a value"
+        );
         assert_eq!(
             err(defs, &["--units=x"]),
             "option --units: invalid choice: 'x' (choose from 'h', 'm', 'g', 't')"

@@ -228,24 +228,50 @@ mod tests {
 
     #[test]
     fn backend_parameters() {
-        let m = force(&parse_key_val("-B", "memory=512M,vcpus=2,auto_balance=false").unwrap(), BES_PARAMETER_COMPAT).unwrap();
-        assert_eq!(Value::Object(m), json!({"memory": 512, "vcpus": 2, "auto_balance": false}));
-        let e = force(&parse_key_val("-B", "frob=1").unwrap(), BES_PARAMETER_COMPAT).unwrap_err();
+        let m = force(
+            &parse_key_val("-B", "memory=512M,vcpus=2,auto_balance=false").unwrap(),
+            BES_PARAMETER_COMPAT,
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(m),
+            json!({"memory": 512, "vcpus": 2, "auto_balance": false})
+        );
+        let e = force(
+            &parse_key_val("-B", "frob=1").unwrap(),
+            BES_PARAMETER_COMPAT,
+        )
+        .unwrap_err();
         assert_eq!(e.cli_message(), "Parameter Error: Unknown parameter 'frob'");
-        let e = force(&parse_key_val("-B", "memory").unwrap(), BES_PARAMETER_COMPAT).unwrap_err();
+        let e = force(
+            &parse_key_val("-B", "memory").unwrap(),
+            BES_PARAMETER_COMPAT,
+        )
+        .unwrap_err();
         assert_eq!(
             e.cli_message(),
             "Parameter Error: 'memory' (value True) is not a valid size. error: Invalid format"
         );
-        let m = force_allow_default(&parse_key_val("-B", "memory=DEFAULT").unwrap(), BES_PARAMETER_COMPAT).unwrap();
+        let m = force_allow_default(
+            &parse_key_val("-B", "memory=DEFAULT").unwrap(),
+            BES_PARAMETER_COMPAT,
+        )
+        .unwrap();
         assert_eq!(Value::Object(m), json!({"memory": "default"}));
     }
 
     #[test]
     fn hypervisor_parameters() {
-        let mut m = force(&parse_key_val("-H", "acpi=true,usb_devices=a b").unwrap(), HVS_PARAMETER_TYPES).unwrap();
+        let mut m = force(
+            &parse_key_val("-H", "acpi=true,usb_devices=a b").unwrap(),
+            HVS_PARAMETER_TYPES,
+        )
+        .unwrap();
         fix_hv_params(&mut m);
-        assert_eq!(Value::Object(m), json!({"acpi": true, "usb_devices": "a,b"}));
+        assert_eq!(
+            Value::Object(m),
+            json!({"acpi": true, "usb_devices": "a,b"})
+        );
         assert!(lookup(HVS_PARAMETER_TYPES, "kernel_path").is_some());
         assert!(lookup(HVS_PARAMETER_TYPES, "frob").is_none());
     }

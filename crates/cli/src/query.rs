@@ -92,9 +92,9 @@ impl QueryResponse {
                     match ResultStatus::parse_pair(c) {
                         Some((st, val)) => out.push((st, val.clone())),
                         None => {
-                            return Err(CliError::Luxi(ganeti_luxi::LuxiError::Protocol(
-                                format!("Invalid query result cell: {c}"),
-                            )))
+                            return Err(CliError::Luxi(ganeti_luxi::LuxiError::Protocol(format!(
+                                "Invalid query result cell: {c}"
+                            ))))
                         }
                     }
                 }
@@ -273,9 +273,13 @@ impl ListRequest {
 
     /// The query filter of this request.
     pub fn filter(&self) -> Result<Option<Value>, CliError> {
-        let namefilter =
-            qfilter::make_filter(&self.names, self.force_filter, self.namefield, self.isnumeric)
-                .map_err(filter_error)?;
+        let namefilter = qfilter::make_filter(
+            &self.names,
+            self.force_filter,
+            self.namefield,
+            self.isnumeric,
+        )
+        .map_err(filter_error)?;
         Ok(qfilter::combine_filters(namefilter, self.qfilter.clone()))
     }
 }
@@ -475,12 +479,20 @@ pub fn tags_opcode(
     let (name, mut tags) = tag_object(kind, args)?;
     extend_tags(opts, &mut tags)?;
     if tags.is_empty() {
-        let what = if op_id == "OP_TAGS_SET" { "added" } else { "removed" };
+        let what = if op_id == "OP_TAGS_SET" {
+            "added"
+        } else {
+            "removed"
+        };
         return Err(GanetiErr::inval(format!("No tags to be {what}")).into());
     }
     Ok(opcode(
         op_id,
-        vec![("kind", json!(kind.as_str())), ("name", json!(name)), ("tags", json!(tags))],
+        vec![
+            ("kind", json!(kind.as_str())),
+            ("name", json!(name)),
+            ("tags", json!(tags)),
+        ],
     ))
 }
 
@@ -521,7 +533,10 @@ mod tests {
     fn fields_parsing() {
         let d = ["name", "os"];
         assert_eq!(parse_fields(None, &d), vec!["name", "os"]);
-        assert_eq!(parse_fields(Some("+a,b".into()), &d), vec!["name", "os", "a", "b"]);
+        assert_eq!(
+            parse_fields(Some("+a,b".into()), &d),
+            vec!["name", "os", "a", "b"]
+        );
         assert_eq!(parse_fields(Some("x".into()), &d), vec!["x"]);
     }
 

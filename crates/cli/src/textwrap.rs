@@ -128,10 +128,10 @@ mod tests {
         let t = "Lists the instances and their status. The available fields can be shown using the \"list-fields\" command (see the man page for details). The default field list is (in order): name, hypervisor, os, pnode, status, oper_ram.";
         assert_eq!(
             wrap(t, 78),
-            vec![
+            [
                 "Lists the instances and their status. The available fields can be shown using",
                 "the \"list-fields\" command (see the man page for details). The default field",
-                "list is (in order): name, hypervisor, os, pnode, status, oper_ram.",
+                "list is (in order): name, hypervisor, os, pnode, status, oper_ram."
             ]
             .iter()
             .map(|s| s.to_string())

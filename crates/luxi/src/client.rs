@@ -45,8 +45,12 @@ impl Client {
             path: path.to_path_buf(),
             source,
         })?;
-        stream.set_read_timeout(Some(timeout)).map_err(LuxiError::Io)?;
-        stream.set_write_timeout(Some(timeout)).map_err(LuxiError::Io)?;
+        stream
+            .set_read_timeout(Some(timeout))
+            .map_err(LuxiError::Io)?;
+        stream
+            .set_write_timeout(Some(timeout))
+            .map_err(LuxiError::Io)?;
         let writer = stream.try_clone().map_err(LuxiError::Io)?;
         Ok(Client {
             reader: BufReader::new(stream),

@@ -54,17 +54,18 @@ impl Conn {
             return Ok(None);
         }
         self.buf.pop();
-        Ok(Some(serde_json::from_slice::<Request>(&self.buf).map_err(|e| {
-            let raw: Value = serde_json::from_slice(&self.buf).unwrap_or(Value::Null);
-            let method = raw.get("method").cloned().unwrap_or(Value::Null);
-            format!("Failed to parse request {method}: {e}")
-        })))
+        Ok(Some(serde_json::from_slice::<Request>(&self.buf).map_err(
+            |e| {
+                let raw: Value = serde_json::from_slice(&self.buf).unwrap_or(Value::Null);
+                let method = raw.get("method").cloned().unwrap_or(Value::Null);
+                format!("Failed to parse request {method}: {e}")
+            },
+        )))
     }
 
     /// Write a response.
     pub async fn write(&mut self, resp: &Response) -> Result<(), FrameError> {
-        let mut out =
-            serde_json::to_vec(resp).map_err(|e| FrameError::Parse(e.to_string()))?;
+        let mut out = serde_json::to_vec(resp).map_err(|e| FrameError::Parse(e.to_string()))?;
         out.push(EOM);
         self.writer.write_all(&out).await?;
         Ok(())
@@ -97,9 +98,14 @@ mod tests {
         let p2 = path.clone();
         tokio::task::spawn_blocking(move || {
             let mut cl = Client::connect(&p2, std::time::Duration::from_secs(5)).unwrap();
-            assert_eq!(cl.call(Method::QueryClusterInfo, json!([])).unwrap(), json!({"name": "c"}));
+            assert_eq!(
+                cl.call(Method::QueryClusterInfo, json!([])).unwrap(),
+                json!({"name": "c"})
+            );
             match cl.call(Method::Query, json!([])) {
-                Err(crate::LuxiError::Ganeti(e)) => assert_eq!(e.message(), "Instance 'x' not known"),
+                Err(crate::LuxiError::Ganeti(e)) => {
+                    assert_eq!(e.message(), "Instance 'x' not known")
+                }
                 other => panic!("unexpected {other:?}"),
             }
         })
@@ -111,7 +117,8 @@ mod tests {
     #[test]
     fn connect_to_missing_socket_is_no_master() {
         let dir = tempfile::tempdir().unwrap();
-        let e = Client::connect(&dir.path().join("nope"), std::time::Duration::from_secs(1)).unwrap_err();
+        let e = Client::connect(&dir.path().join("nope"), std::time::Duration::from_secs(1))
+            .unwrap_err();
         assert!(matches!(e, crate::LuxiError::NoMaster { .. }));
     }
 }

@@ -41,26 +41,58 @@ pub fn export_config(paths: &Paths, cfg: &ConfigData) -> std::io::Result<()> {
     let master = cfg.master_node();
     let ss: Vec<(&str, String)> = vec![
         ("cluster_name", cfg.cluster.cluster_name.clone()),
-        ("master_node", master.map(|n| n.name.clone()).unwrap_or_default()),
+        (
+            "master_node",
+            master.map(|n| n.name.clone()).unwrap_or_default(),
+        ),
         ("master_ip", cfg.cluster.master_ip.clone()),
         ("master_netdev", cfg.cluster.master_netdev.clone()),
         ("master_netmask", cfg.cluster.master_netmask.to_string()),
         ("file_storage_dir", cfg.cluster.file_storage_dir.clone()),
-        ("shared_file_storage_dir", cfg.cluster.shared_file_storage_dir.clone()),
-        ("primary_ip_family", cfg.cluster.primary_ip_family.to_string()),
-        ("enabled_hypervisors", cfg.cluster.enabled_hypervisors.join("\n")),
-        ("node_list", cfg.nodes.values().map(|n| n.name.clone()).collect::<Vec<_>>().join("\n")),
+        (
+            "shared_file_storage_dir",
+            cfg.cluster.shared_file_storage_dir.clone(),
+        ),
+        (
+            "primary_ip_family",
+            cfg.cluster.primary_ip_family.to_string(),
+        ),
+        (
+            "enabled_hypervisors",
+            cfg.cluster.enabled_hypervisors.join("\n"),
+        ),
+        (
+            "node_list",
+            cfg.nodes
+                .values()
+                .map(|n| n.name.clone())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
         (
             "node_primary_ips",
-            cfg.nodes.values().map(|n| format!("{} {}", n.name, n.primary_ip)).collect::<Vec<_>>().join("\n"),
+            cfg.nodes
+                .values()
+                .map(|n| format!("{} {}", n.name, n.primary_ip))
+                .collect::<Vec<_>>()
+                .join("\n"),
         ),
         (
             "master_candidates",
-            cfg.nodes.values().filter(|n| n.master_candidate).map(|n| n.name.clone()).collect::<Vec<_>>().join("\n"),
+            cfg.nodes
+                .values()
+                .filter(|n| n.master_candidate)
+                .map(|n| n.name.clone())
+                .collect::<Vec<_>>()
+                .join("\n"),
         ),
         (
             "instance_list",
-            cfg.instances.values().map(|i| i.name.clone()).collect::<Vec<_>>().join("\n"),
+            cfg.instances
+                .values()
+                .map(|i| i.name.clone())
+                .collect::<Vec<_>>()
+                .join("\n"),
         ),
         ("cluster_tags", cfg.cluster.tags.join("\n")),
         ("release_version", ganeti_types::GANETI_VERSION.to_string()),

@@ -56,10 +56,11 @@ impl Master {
     /// Open the state of an initialised cluster.
     pub fn open(paths: Paths, node: Arc<dyn NodeApi>) -> Result<Arc<Self>, MasterError> {
         let dir = paths.store_dir();
-        let store = Store::open(&dir, MasterState::default).map_err(|source| MasterError::Store {
-            dir: dir.display().to_string(),
-            source,
-        })?;
+        let store =
+            Store::open(&dir, MasterState::default).map_err(|source| MasterError::Store {
+                dir: dir.display().to_string(),
+                source,
+            })?;
         if store.read(|s| s.config.is_none()) {
             return Err(MasterError::NotInitialised(dir.display().to_string()));
         }
@@ -94,8 +95,12 @@ impl Master {
                 Ok(())
             }
             Ok(Applied::Refused(m)) => Err(GanetiError::Config(m)),
-            Ok(other) => Err(GanetiError::Config(format!("unexpected store answer {other:?}"))),
-            Err(e) => Err(GanetiError::OpExec(format!("Cannot write the configuration: {e}"))),
+            Ok(other) => Err(GanetiError::Config(format!(
+                "unexpected store answer {other:?}"
+            ))),
+            Err(e) => Err(GanetiError::OpExec(format!(
+                "Cannot write the configuration: {e}"
+            ))),
         }
     }
 }

@@ -27,7 +27,10 @@ pub enum ListenError {
 /// Bind the master socket (owner-only: it accepts cluster-changing requests).
 pub fn bind(path: &Path) -> Result<UnixListener, ListenError> {
     use std::os::unix::fs::PermissionsExt;
-    let err = |source| ListenError::Bind { path: path.display().to_string(), source };
+    let err = |source| ListenError::Bind {
+        path: path.display().to_string(),
+        source,
+    };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(err)?;
         let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750));
@@ -84,7 +87,11 @@ fn arg(args: &Value, i: usize) -> &Value {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -115,7 +122,11 @@ async fn dispatch(m: &Arc<Master>, req: Request) -> Result<Value, GanetiError> {
         Method::SubmitManyJobs => {
             let jobs: Vec<Vec<Value>> = arg(&args, 0)
                 .as_array()
-                .map(|a| a.iter().map(|j| j.as_array().cloned().unwrap_or_default()).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|j| j.as_array().cloned().unwrap_or_default())
+                        .collect()
+                })
                 .unwrap_or_default();
             let res = blocking(move || m2.submit_many(&jobs, false)).await?;
             Ok(Value::Array(
@@ -186,7 +197,11 @@ async fn dispatch(m: &Arc<Master>, req: Request) -> Result<Value, GanetiError> {
             let fields = strings(arg(&args, 1));
             let filter = arg(&args, 2).clone();
             blocking(move || {
-                let f = if filter.is_null() { None } else { Some(&filter) };
+                let f = if filter.is_null() {
+                    None
+                } else {
+                    Some(&filter)
+                };
                 crate::querying::query(&m2, &what, &fields, f)
             })
             .await
@@ -234,7 +249,11 @@ async fn dispatch(m: &Arc<Master>, req: Request) -> Result<Value, GanetiError> {
                 ("node", Some(n)) => cfg.expand_node(&n)?.tags.clone(),
                 ("nodegroup", Some(n)) => cfg.lookup_group(&n)?.tags.clone(),
                 ("network", Some(n)) => cfg.lookup_network(&n)?.tags.clone(),
-                _ => return Err(GanetiError::wrong_input(format!("Invalid tag kind '{kind}'"))),
+                _ => {
+                    return Err(GanetiError::wrong_input(format!(
+                        "Invalid tag kind '{kind}'"
+                    )))
+                }
             };
             Ok(json!(tags))
         }

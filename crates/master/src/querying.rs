@@ -15,7 +15,9 @@ fn query_err(e: ganeti_query::QueryError) -> GanetiError {
 /// Collect what the node knows: running instances and node resources.
 pub fn gather_live(m: &Master, cfg: &ConfigData) -> LiveData {
     let mut live = LiveData::default();
-    let Some(master) = cfg.master_node() else { return live };
+    let Some(master) = cfg.master_node() else {
+        return live;
+    };
     let hvs = cfg.cluster.enabled_hypervisors.clone();
     for hv in &hvs {
         if let Ok(list) = m.node.instances_info(hv) {
@@ -61,20 +63,33 @@ pub fn gather_live(m: &Master, cfg: &ConfigData) -> LiveData {
             );
         }
         Err(e) => {
-            live.node_errors.insert(master.uuid.clone(), ganeti_query::NodeFailure::Error(e.to_string()));
+            live.node_errors.insert(
+                master.uuid.clone(),
+                ganeti_query::NodeFailure::Error(e.to_string()),
+            );
         }
     }
     live
 }
 
 /// LUXI `Query`.
-pub fn query(m: &Master, what: &str, fields: &[String], filter: Option<&Value>) -> Result<Value, GanetiError> {
-    let resource = Resource::parse(what).ok_or_else(|| {
-        GanetiError::wrong_input(format!("Resource '{what}' is not known"))
-    })?;
+pub fn query(
+    m: &Master,
+    what: &str,
+    fields: &[String],
+    filter: Option<&Value>,
+) -> Result<Value, GanetiError> {
+    let resource = Resource::parse(what)
+        .ok_or_else(|| GanetiError::wrong_input(format!("Resource '{what}' is not known")))?;
     let cfg = m.config()?;
     let jobs: Vec<Job> = if resource == Resource::Job {
-        m.store.read(|s| s.jobs.values().chain(s.archived.values()).cloned().collect())
+        m.store.read(|s| {
+            s.jobs
+                .values()
+                .chain(s.archived.values())
+                .cloned()
+                .collect()
+        })
     } else {
         Vec::new()
     };
@@ -98,9 +113,8 @@ pub fn query(m: &Master, what: &str, fields: &[String], filter: Option<&Value>) 
 
 /// LUXI `QueryFields`.
 pub fn query_fields(what: &str, names: Option<&[String]>) -> Result<Value, GanetiError> {
-    let resource = Resource::parse(what).ok_or_else(|| {
-        GanetiError::wrong_input(format!("Resource '{what}' is not known"))
-    })?;
+    let resource = Resource::parse(what)
+        .ok_or_else(|| GanetiError::wrong_input(format!("Resource '{what}' is not known")))?;
     let defs = ganeti_query::fields(resource, names);
     Ok(serde_json::json!({ "fields": defs }))
 }
@@ -120,10 +134,19 @@ pub fn job_fields(cfg: &ConfigData, job: &Job, fields: &[String]) -> Value {
     match ganeti_query::query(Resource::Job, &ctx, fields, None) {
         Ok(res) => {
             let v = serde_json::to_value(res).unwrap_or(Value::Null);
-            let row = v.get("data").and_then(|d| d.get(0)).cloned().unwrap_or(Value::Null);
+            let row = v
+                .get("data")
+                .and_then(|d| d.get(0))
+                .cloned()
+                .unwrap_or(Value::Null);
             Value::Array(
                 row.as_array()
-                    .map(|cells| cells.iter().map(|c| c.get(1).cloned().unwrap_or(Value::Null)).collect())
+                    .map(|cells| {
+                        cells
+                            .iter()
+                            .map(|c| c.get(1).cloned().unwrap_or(Value::Null))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             )
         }

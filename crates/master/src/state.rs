@@ -11,9 +11,7 @@
 use std::collections::BTreeMap;
 
 use ganeti_store::{BoxError, StateMachine};
-use ganeti_types::{
-    now_f64, Cluster, ConfigData, Disk, Instance, Job, Network, Node, NodeGroup,
-};
+use ganeti_types::{now_f64, Cluster, ConfigData, Disk, Instance, Job, Network, Node, NodeGroup};
 use serde::{Deserialize, Serialize};
 
 /// One object-level change to the configuration.
@@ -97,9 +95,12 @@ impl MasterState {
         // Validate every op against the current state before changing anything.
         for op in ops {
             match op {
-                ConfigOp::PutCluster(c) => {
-                    check_serial(Some(cfg.cluster.serial_no), c.serial_no, "cluster", &c.cluster_name)?
-                }
+                ConfigOp::PutCluster(c) => check_serial(
+                    Some(cfg.cluster.serial_no),
+                    c.serial_no,
+                    "cluster",
+                    &c.cluster_name,
+                )?,
                 ConfigOp::PutNode(n) => check_serial(
                     cfg.nodes.get(&n.uuid).map(|o| o.serial_no),
                     n.serial_no,

@@ -85,7 +85,10 @@ impl ConfigData {
 
     /// The disks of an instance, in order.
     pub fn instance_disks(&self, inst: &Instance) -> Vec<&Disk> {
-        inst.disks.iter().filter_map(|u| self.disks.get(u)).collect()
+        inst.disks
+            .iter()
+            .filter_map(|u| self.disks.get(u))
+            .collect()
     }
 
     /// Secondary nodes of an instance (union over its disks, in order).

@@ -112,7 +112,14 @@ pub fn ipolicy_defaults() -> Dict {
 /// Data collector defaults.
 pub fn data_collector_defaults() -> Dict {
     let mut m = Dict::new();
-    for c in ["cpu-avg-load", "diskstats", "drbd", "inst-status-xen", "lv", "xen-cpu-avg-load"] {
+    for c in [
+        "cpu-avg-load",
+        "diskstats",
+        "drbd",
+        "inst-status-xen",
+        "lv",
+        "xen-cpu-avg-load",
+    ] {
         m.insert(c.into(), json!({"active": true, "interval": 5000000}));
     }
     m

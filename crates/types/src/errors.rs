@@ -165,7 +165,11 @@ impl GanetiError {
         let args = arr[1].as_array()?;
         let msg = args
             .first()
-            .map(|m| m.as_str().map(str::to_owned).unwrap_or_else(|| m.to_string()))
+            .map(|m| {
+                m.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| m.to_string())
+            })
             .unwrap_or_default();
         Some(match class {
             "OpPrereqError" => {
@@ -213,7 +217,13 @@ mod tests {
         let v = e.encode();
         assert_eq!(
             v,
-            json!(["OpPrereqError", ["Instance 'x' is marked to be up, cannot rename", "wrong_state"]])
+            json!([
+                "OpPrereqError",
+                [
+                    "Instance 'x' is marked to be up, cannot rename",
+                    "wrong_state"
+                ]
+            ])
         );
         assert_eq!(GanetiError::decode(&v), Some(e));
         let x = GanetiError::exec("boom");

@@ -49,7 +49,10 @@ impl OpStatus {
     }
     /// Whether the opcode is finished.
     pub fn is_final(self) -> bool {
-        matches!(self, OpStatus::Canceled | OpStatus::Success | OpStatus::Error)
+        matches!(
+            self,
+            OpStatus::Canceled | OpStatus::Success | OpStatus::Error
+        )
     }
 }
 
@@ -82,7 +85,10 @@ pub struct QueuedOpCode {
 impl QueuedOpCode {
     /// The opcode id.
     pub fn op_id(&self) -> &str {
-        self.input.get("OP_ID").and_then(Value::as_str).unwrap_or("")
+        self.input
+            .get("OP_ID")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 }
 
@@ -199,6 +205,9 @@ mod tests {
     #[test]
     fn log_entry_wire_shape() {
         let l = LogEntry(3, (10, 20), "message".into(), Value::String("hi".into()));
-        assert_eq!(serde_json::to_string(&l).unwrap(), r#"[3,[10,20],"message","hi"]"#);
+        assert_eq!(
+            serde_json::to_string(&l).unwrap(),
+            r#"[3,[10,20],"message","hi"]"#
+        );
     }
 }

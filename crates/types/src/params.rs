@@ -230,8 +230,8 @@ mod tests {
 
     #[test]
     fn force_types_coerces_and_refuses() {
-        let out = force_dict_types(&d(json!({"memory": "256M", "vcpus": "2"})), BE_TYPES, false)
-            .unwrap();
+        let out =
+            force_dict_types(&d(json!({"memory": "256M", "vcpus": "2"})), BE_TYPES, false).unwrap();
         assert_eq!(out, d(json!({"memory": 256, "vcpus": 2})));
         let e = force_dict_types(&d(json!({"frob": 1})), BE_TYPES, false).unwrap_err();
         assert_eq!(e.message(), "Unknown parameter 'frob'");

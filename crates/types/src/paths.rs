@@ -166,8 +166,14 @@ mod tests {
     #[test]
     fn standard_layout_at_slash() {
         let p = Paths::new("/");
-        assert_eq!(p.config_data(), PathBuf::from("/var/lib/ganeti/config.data"));
-        assert_eq!(p.master_socket(), PathBuf::from("/var/run/ganeti/socket/ganeti-master"));
+        assert_eq!(
+            p.config_data(),
+            PathBuf::from("/var/lib/ganeti/config.data")
+        );
+        assert_eq!(
+            p.master_socket(),
+            PathBuf::from("/var/run/ganeti/socket/ganeti-master")
+        );
         assert_eq!(p.rapi_users(), PathBuf::from("/var/lib/ganeti/rapi/users"));
         assert_eq!(p.os_search_path()[0], PathBuf::from("/srv/ganeti/os"));
     }
@@ -175,7 +181,12 @@ mod tests {
     #[test]
     fn relocated_layout_stays_below_root() {
         let p = Paths::new("/tmp/x");
-        for path in [p.config_data(), p.server_pem(), p.master_socket(), p.default_file_storage_dir()] {
+        for path in [
+            p.config_data(),
+            p.server_pem(),
+            p.master_socket(),
+            p.default_file_storage_dir(),
+        ] {
             assert!(path.starts_with("/tmp/x"), "{path:?}");
         }
     }

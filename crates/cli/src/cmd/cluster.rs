@@ -107,7 +107,9 @@ pub fn build_init(opts: &Opts, args: &[String]) -> Result<InitPlan, CliError> {
         None if lvm_enabled => Some(ganeti_types::constants::DEFAULT_VG.to_string()),
         None => None,
     };
-    let drbd_enabled = templates.as_ref().is_some_and(|t| t.iter().any(|x| x == "drbd"));
+    let drbd_enabled = templates
+        .as_ref()
+        .is_some_and(|t| t.iter().any(|x| x == "drbd"));
     let drbd_helper = match opts.str("drbd_helper") {
         Some(h) if templates.is_some() && !drbd_enabled => {
             return Ok(InitPlan::Refuse(format!(
@@ -129,14 +131,22 @@ pub fn build_init(opts: &Opts, args: &[String]) -> Result<InitPlan, CliError> {
             _ => None,
         },
     };
-    let diskparams = ident_dict(&opts.ident_kv_list("diskparams"), Some(params::DISK_DT_TYPES))?;
+    let diskparams_opt = opts.ident_kv_list("diskparams");
     const DISK_TEMPLATES: &[&str] = &[
-        "blockdev", "diskless", "drbd", "ext", "file", "gluster", "plain", "rbd", "sharedfile",
+        "blockdev",
+        "diskless",
+        "drbd",
+        "ext",
+        "file",
+        "gluster",
+        "plain",
+        "rbd",
+        "sharedfile",
     ];
-    let mut unknown: Vec<String> = diskparams
-        .keys()
+    let mut unknown: Vec<String> = diskparams_opt
+        .iter()
+        .map(|d| d.ident.clone())
         .filter(|k| !DISK_TEMPLATES.contains(&k.as_str()))
-        .cloned()
         .collect();
     if !unknown.is_empty() {
         super::os::nice_sort(&mut unknown);
@@ -145,13 +155,17 @@ pub fn build_init(opts: &Opts, args: &[String]) -> Result<InitPlan, CliError> {
             unknown.join(", ")
         )));
     }
+    let diskparams = ident_dict(&diskparams_opt, Some(params::DISK_DT_TYPES))?;
     let beparams = params::force(&opts.keyval("beparams"), params::BES_PARAMETER_COMPAT)?;
     let nicparams = params::force(&nicparams_kv, params::NICS_PARAMETER_TYPES)?;
     let ndparams = match opts.maybe_keyval("ndparams") {
         Some(m) => params::force(&m, params::NDS_PARAMETER_TYPES)?,
         None => Map::new(),
     };
-    let hvparams = ident_dict(&opts.ident_kv_list("hvparams"), Some(params::HVS_PARAMETER_TYPES))?;
+    let hvparams = ident_dict(
+        &opts.ident_kv_list("hvparams"),
+        Some(params::HVS_PARAMETER_TYPES),
+    )?;
     let ipolicy = create_ipolicy(opts, PolicyMode::default())?;
     let primary_ip_version = match opts.int("primary_ip_version") {
         Some(v) if v == 4 || v == 6 => v as u32,
@@ -179,7 +193,9 @@ pub fn build_init(opts: &Opts, args: &[String]) -> Result<InitPlan, CliError> {
         },
         None => None,
     };
-    let ssh_key_type = opts.str("ssh_key_type").unwrap_or_else(|| "rsa".to_string());
+    let ssh_key_type = opts
+        .str("ssh_key_type")
+        .unwrap_or_else(|| "rsa".to_string());
     let ssh_key_bits = determine_key_bits(&ssh_key_type, opts.int("ssh_key_bits"))?;
     let compression_tools = match opts.str("compression_tools") {
         Some(t) if !t.is_empty() => Some(comma_list(&t)),
@@ -302,7 +318,10 @@ fn rename(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliE
             return Ok(1);
         }
     }
-    let result = ctx.submit_opcode(opcode("OP_CLUSTER_RENAME", vec![("name", json!(new))]), opts)?;
+    let result = ctx.submit_opcode(
+        opcode("OP_CLUSTER_RENAME", vec![("name", json!(new))]),
+        opts,
+    )?;
     if pystr::py_truthy(&result) {
         ctx.outln(&format!(
             "Cluster renamed from '{old}' to '{}'",
@@ -317,7 +336,11 @@ fn activate_master_ip(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Res
     Ok(0)
 }
 
-fn deactivate_master_ip(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i32, CliError> {
+fn deactivate_master_ip(
+    ctx: &mut Ctx<'_>,
+    opts: &Opts,
+    _args: Vec<String>,
+) -> Result<i32, CliError> {
     if !opts.flag("confirm") {
         let text = "This will disable the master IP. All the open connections to the master IP will be closed. To reach the master you will need to use its node IP. Continue?";
         if !ctx.ask_yes_no(text) {
@@ -342,7 +365,10 @@ fn redist_conf(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i32
 }
 
 fn repair_disk_sizes(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    let op = opcode("OP_CLUSTER_REPAIR_DISK_SIZES", vec![("instances", json!(args))]);
+    let op = opcode(
+        "OP_CLUSTER_REPAIR_DISK_SIZES",
+        vec![("instances", json!(args))],
+    );
     ctx.submit_opcode(op, opts)?;
     Ok(0)
 }
@@ -480,7 +506,10 @@ pub fn format_cluster_info(r: &Value, os_path: &[String], es_path: &[String]) ->
     let uid_pool = uid_pool_text(&g("uid_pool"));
     let cluster_params = Info::ordered(vec![
         ("candidate pool size", s("candidate_pool_size")),
-        ("maximal number of jobs running simultaneously", s("max_running_jobs")),
+        (
+            "maximal number of jobs running simultaneously",
+            s("max_running_jobs"),
+        ),
         (
             "maximal number of jobs simultaneously tracked by the scheduler",
             s("max_tracked_jobs"),
@@ -514,12 +543,18 @@ pub fn format_cluster_info(r: &Value, os_path: &[String], es_path: &[String]) ->
         ),
         (
             "enabled disk templates",
-            Info::text(pystr::comma_join(&items("enabled_disk_templates"))),
+            Info::text(pystr::comma_join(items("enabled_disk_templates"))),
         ),
         ("install image", s("install_image")),
-        ("instance communication network", s("instance_communication_network")),
+        (
+            "instance communication network",
+            s("instance_communication_network"),
+        ),
         ("zeroing image", s("zeroing_image")),
-        ("compression tools", Info::from_json(&g("compression_tools"))),
+        (
+            "compression tools",
+            Info::from_json(&g("compression_tools")),
+        ),
         ("enabled user shutdown", s("enabled_user_shutdown")),
         ("modify ssh setup", s("modify_ssh_setup")),
         ("ssh_key_type", s("ssh_key_type")),
@@ -540,15 +575,33 @@ pub fn format_cluster_info(r: &Value, os_path: &[String], es_path: &[String]) ->
         ("Architecture (this node)", Info::text(arch_text)),
         ("Tags", Info::text(tags)),
         ("Default hypervisor", s("default_hypervisor")),
-        ("Enabled hypervisors", Info::text(pystr::comma_join(&enabled_hv))),
-        ("Hypervisor parameters", grouped_params(&Value::Object(hvparams))),
-        ("OS-specific hypervisor parameters", grouped_params(&g("os_hvp"))),
+        (
+            "Enabled hypervisors",
+            Info::text(pystr::comma_join(&enabled_hv)),
+        ),
+        (
+            "Hypervisor parameters",
+            grouped_params(&Value::Object(hvparams)),
+        ),
+        (
+            "OS-specific hypervisor parameters",
+            grouped_params(&g("os_hvp")),
+        ),
         ("OS parameters", grouped_params(&g("osparams"))),
-        ("Hidden OSes", Info::text(pystr::comma_join(&items("hidden_os")))),
-        ("Blacklisted OSes", Info::text(pystr::comma_join(&items("blacklisted_os")))),
+        (
+            "Hidden OSes",
+            Info::text(pystr::comma_join(items("hidden_os"))),
+        ),
+        (
+            "Blacklisted OSes",
+            Info::text(pystr::comma_join(items("blacklisted_os"))),
+        ),
         ("Cluster parameters", cluster_params),
         ("Default node parameters", grouped_params(&g("ndparams"))),
-        ("Default instance parameters", grouped_params(&g("beparams"))),
+        (
+            "Default instance parameters",
+            grouped_params(&g("beparams")),
+        ),
         ("Default nic parameters", grouped_params(&g("nicparams"))),
         ("Default disk parameters", grouped_params(&g("diskparams"))),
         (
@@ -648,7 +701,9 @@ fn verify(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i32, Cli
         return Ok(0);
     }
     if bad_jobs > 0 {
-        ctx.outln(&format!("{bad_jobs} job(s) failed while verifying the cluster."))?;
+        ctx.outln(&format!(
+            "{bad_jobs} job(s) failed while verifying the cluster."
+        ))?;
     }
     Ok(1)
 }
@@ -673,13 +728,21 @@ fn verify_disks(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i3
             .cloned()
             .unwrap_or(Value::Null);
         let parts = first.as_array().cloned().unwrap_or_default();
-        let bad_nodes = parts.first().and_then(Value::as_object).cloned().unwrap_or_default();
+        let bad_nodes = parts
+            .first()
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let instances: Vec<String> = parts
             .get(1)
             .and_then(Value::as_array)
             .map(|a| a.iter().map(pystr::py_str).collect())
             .unwrap_or_default();
-        let missing = parts.get(2).and_then(Value::as_object).cloned().unwrap_or_default();
+        let missing = parts
+            .get(2)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         for (node, text) in &bad_nodes {
             let t = pystr::py_str(text);
             let tail: String = {
@@ -705,7 +768,9 @@ fn verify_disks(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i3
             if let Err(e) = ctx.submit_opcode(op, opts) {
                 let (nret, msg) = crate::errors::format_error(&e);
                 rc |= nret;
-                ctx.errln(&format!("Error activating disks for instance {iname}: {msg}"))?;
+                ctx.errln(&format!(
+                    "Error activating disks for instance {iname}: {msg}"
+                ))?;
             }
         }
         if !missing.is_empty() {
@@ -804,7 +869,9 @@ pub fn build_modify(opts: &Opts) -> Result<ModifyPlan, CliError> {
     .iter()
     .any(|d| opts.str(d).is_some());
     let anything = str_given
-        || opts.str("enabled_hypervisors").is_some_and(|s| !s.is_empty())
+        || opts
+            .str("enabled_hypervisors")
+            .is_some_and(|s| !s.is_empty())
         || !opts.ident_kv_list("hvparams").is_empty()
         || !opts.keyval("beparams").is_empty()
         || !opts.keyval("nicparams").is_empty()
@@ -818,7 +885,9 @@ pub fn build_modify(opts: &Opts) -> Result<ModifyPlan, CliError> {
         || opts.maybe_bool("use_external_mip_script").is_some()
         || opts.maybe_bool("prealloc_wipe_disks").is_some()
         || !opts.ident_kv_list("hv_state").is_empty()
-        || opts.str("enabled_disk_templates").is_some_and(|s| !s.is_empty())
+        || opts
+            .str("enabled_disk_templates")
+            .is_some_and(|s| !s.is_empty())
         || !opts.ident_kv_list("disk_state").is_empty()
         || opts.multilist("ipolicy_bounds_specs").is_some()
         || opts.given("ipolicy_std_specs")
@@ -854,8 +923,14 @@ pub fn build_modify(opts: &Opts) -> Result<ModifyPlan, CliError> {
         .str("enabled_hypervisors")
         .map(|s| json!(comma_list(&s)))
         .unwrap_or(Value::Null);
-    let hvparams = ident_dict(&opts.ident_kv_list("hvparams"), Some(params::HVS_PARAMETER_TYPES))?;
-    let diskparams = ident_dict(&opts.ident_kv_list("diskparams"), Some(params::DISK_DT_TYPES))?;
+    let hvparams = ident_dict(
+        &opts.ident_kv_list("hvparams"),
+        Some(params::HVS_PARAMETER_TYPES),
+    )?;
+    let diskparams = ident_dict(
+        &opts.ident_kv_list("diskparams"),
+        Some(params::DISK_DT_TYPES),
+    )?;
     let beparams = params::force(&opts.keyval("beparams"), params::BES_PARAMETER_COMPAT)?;
     let nicparams = params::force(&opts.keyval("nicparams"), params::NICS_PARAMETER_TYPES)?;
     let ndparams = match opts.maybe_keyval("ndparams") {
@@ -886,7 +961,10 @@ pub fn build_modify(opts: &Opts) -> Result<ModifyPlan, CliError> {
     };
     let mut enabled_dc = Map::new();
     for (k, v) in opts.keyval("enabled_data_collectors").iter() {
-        enabled_dc.insert(k.to_string(), json!(v.py_str().to_lowercase().starts_with('t')));
+        enabled_dc.insert(
+            k.to_string(),
+            json!(v.py_str().to_lowercase().starts_with('t')),
+        );
     }
     let mut dc_interval = Map::new();
     for (k, v) in opts.keyval("data_collector_interval").iter() {
@@ -898,13 +976,20 @@ pub fn build_modify(opts: &Opts) -> Result<ModifyPlan, CliError> {
             None => {
                 return Ok(ModifyPlan::Refuse(format!(
                     "Can't transform all values to integers: {}",
-                    pystr::py_repr(&Value::Object(opts.keyval("data_collector_interval").to_json()))
+                    pystr::py_repr(&Value::Object(
+                        opts.keyval("data_collector_interval").to_json()
+                    ))
                 )))
             }
         }
     }
-    if dc_interval.values().any(|v| v.as_i64().is_some_and(|i| i <= 0)) {
-        return Ok(ModifyPlan::Refuse("Some interval times where not above zero.".into()));
+    if dc_interval
+        .values()
+        .any(|v| v.as_i64().is_some_and(|i| i <= 0))
+    {
+        return Ok(ModifyPlan::Refuse(
+            "Some interval times where not above zero.".into(),
+        ));
     }
     let op = opcode(
         "OP_CLUSTER_SET_PARAMS",
@@ -921,7 +1006,10 @@ pub fn build_modify(opts: &Opts) -> Result<ModifyPlan, CliError> {
             ("candidate_pool_size", jint(opts, "candidate_pool_size")),
             ("max_running_jobs", jint(opts, "max_running_jobs")),
             ("max_tracked_jobs", jint(opts, "max_tracked_jobs")),
-            ("maintain_node_health", jmaybe_bool(opts, "maintain_node_health")),
+            (
+                "maintain_node_health",
+                jmaybe_bool(opts, "maintain_node_health"),
+            ),
             ("modify_etc_hosts", jmaybe_bool(opts, "modify_etc_hosts")),
             ("uid_pool", uid_pool_json(opts.str("uid_pool"))?),
             ("add_uids", uid_pool_json(opts.str("add_uids"))?),
@@ -933,23 +1021,44 @@ pub fn build_modify(opts: &Opts) -> Result<ModifyPlan, CliError> {
                     .map(|m| kv_json(&m))
                     .unwrap_or(Value::Null),
             ),
-            ("prealloc_wipe_disks", jmaybe_bool(opts, "prealloc_wipe_disks")),
+            (
+                "prealloc_wipe_disks",
+                jmaybe_bool(opts, "prealloc_wipe_disks"),
+            ),
             ("mac_prefix", jstr(opts, "mac_prefix")),
             ("master_netdev", jstr(opts, "master_netdev")),
             ("master_netmask", master_netmask),
             ("reserved_lvs", reserved_lvs),
-            ("use_external_mip_script", jmaybe_bool(opts, "use_external_mip_script")),
-            ("hv_state", Value::Object(flat_to_dict(&opts.ident_kv_list("hv_state")))),
-            ("disk_state", Value::Object(flat_to_dict(&opts.ident_kv_list("disk_state")))),
+            (
+                "use_external_mip_script",
+                jmaybe_bool(opts, "use_external_mip_script"),
+            ),
+            (
+                "hv_state",
+                Value::Object(flat_to_dict(&opts.ident_kv_list("hv_state"))),
+            ),
+            (
+                "disk_state",
+                Value::Object(flat_to_dict(&opts.ident_kv_list("disk_state"))),
+            ),
             ("enabled_disk_templates", json!(templates)),
             ("force", jbool(opts, "force")),
             ("file_storage_dir", jstr(opts, "file_storage_dir")),
             ("install_image", jstr(opts, "install_image")),
-            ("instance_communication_network", jstr(opts, "instance_communication_network")),
+            (
+                "instance_communication_network",
+                jstr(opts, "instance_communication_network"),
+            ),
             ("zeroing_image", jstr(opts, "zeroing_image")),
-            ("shared_file_storage_dir", jstr(opts, "shared_file_storage_dir")),
+            (
+                "shared_file_storage_dir",
+                jstr(opts, "shared_file_storage_dir"),
+            ),
             ("compression_tools", compression_tools),
-            ("enabled_user_shutdown", jmaybe_bool(opts, "enabled_user_shutdown")),
+            (
+                "enabled_user_shutdown",
+                jmaybe_bool(opts, "enabled_user_shutdown"),
+            ),
             ("enabled_data_collectors", Value::Object(enabled_dc)),
             ("data_collector_interval", Value::Object(dc_interval)),
         ],
@@ -1190,7 +1299,10 @@ fn renew_crypto(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i3
         let op = opcode(
             "OP_CLUSTER_RENEW_CRYPTO",
             vec![
-                ("node_certificates", json!(o.new_node_cert || o.new_cluster_cert)),
+                (
+                    "node_certificates",
+                    json!(o.new_node_cert || o.new_cluster_cert),
+                ),
                 ("renew_ssh_keys", json!(o.new_ssh_keys)),
                 ("ssh_key_type", json!(key_type)),
                 ("ssh_key_bits", bits),
@@ -1272,8 +1384,57 @@ static COMMANDS: &[CmdDef] = &[
         name: "init",
         usage: "[<opts>...] <cluster-name>",
         description: "Initialises a new cluster configuration",
-        args: &[ArgSpec { min: 1, max: Some(1) }],
-        options: &[&BACKEND_PARAMETERS, &CANDIDATE_POOL_SIZE, &ENABLED_HYPERVISORS, &GLOBAL_FILEDIR, &HVLIST, &MAC_PREFIX, &MASTER_NETDEV, &MASTER_NETMASK, &NIC_PARAMETERS, &NO_ETC_HOSTS, &NO_SSH_INIT, &SECONDARY_IP, &VG_NAME, &MAINTAIN_NODE_HEALTH, &UID_POOL, &DRBD_USERMODE_HELPER, &DEFAULT_IALLOCATOR, &DEFAULT_IALLOCATOR_PARAMS, &PRIMARY_IP_VERSION, &PREALLOC_WIPE_DISKS, &NODE_PARAMETERS, &SHARED_FILE_STORAGE_DIR, &USE_EXTERNAL_MIP_SCRIPT, &DISK_PARAMETERS, &HYPERVISOR_STATE, &DISK_STATE, &ENABLED_DISK_TEMPLATES, &IPOLICY_STD_SPECS, &GLUSTER_STORAGE_DIR, &INSTALL_IMAGE, &ZEROING_IMAGE, &COMPRESSION_TOOLS, &USER_SHUTDOWN, &SSH_KEY_BITS, &SSH_KEY_TYPE, &IPOLICY_BOUNDS_SPECS, &IPOLICY_DISK_TEMPLATES, &IPOLICY_VCPU_RATIO, &IPOLICY_SPINDLE_RATIO, &SPECS_CPU_COUNT, &SPECS_DISK_COUNT, &SPECS_DISK_SIZE, &SPECS_MEM_SIZE, &SPECS_NIC_COUNT, &MASTER_IP],
+        args: &[ArgSpec {
+            min: 1,
+            max: Some(1),
+        }],
+        options: &[
+            &BACKEND_PARAMETERS,
+            &CANDIDATE_POOL_SIZE,
+            &ENABLED_HYPERVISORS,
+            &GLOBAL_FILEDIR,
+            &HVLIST,
+            &MAC_PREFIX,
+            &MASTER_NETDEV,
+            &MASTER_NETMASK,
+            &NIC_PARAMETERS,
+            &NO_ETC_HOSTS,
+            &NO_SSH_INIT,
+            &SECONDARY_IP,
+            &VG_NAME,
+            &MAINTAIN_NODE_HEALTH,
+            &UID_POOL,
+            &DRBD_USERMODE_HELPER,
+            &DEFAULT_IALLOCATOR,
+            &DEFAULT_IALLOCATOR_PARAMS,
+            &PRIMARY_IP_VERSION,
+            &PREALLOC_WIPE_DISKS,
+            &NODE_PARAMETERS,
+            &SHARED_FILE_STORAGE_DIR,
+            &USE_EXTERNAL_MIP_SCRIPT,
+            &DISK_PARAMETERS,
+            &HYPERVISOR_STATE,
+            &DISK_STATE,
+            &ENABLED_DISK_TEMPLATES,
+            &IPOLICY_STD_SPECS,
+            &GLUSTER_STORAGE_DIR,
+            &INSTALL_IMAGE,
+            &ZEROING_IMAGE,
+            &COMPRESSION_TOOLS,
+            &USER_SHUTDOWN,
+            &SSH_KEY_BITS,
+            &SSH_KEY_TYPE,
+            &IPOLICY_BOUNDS_SPECS,
+            &IPOLICY_DISK_TEMPLATES,
+            &IPOLICY_VCPU_RATIO,
+            &IPOLICY_SPINDLE_RATIO,
+            &SPECS_CPU_COUNT,
+            &SPECS_DISK_COUNT,
+            &SPECS_DISK_SIZE,
+            &SPECS_MEM_SIZE,
+            &SPECS_NIC_COUNT,
+            &MASTER_IP,
+        ],
         env_override: false,
         run: init,
     },
@@ -1300,7 +1461,54 @@ static COMMANDS: &[CmdDef] = &[
         usage: "[<opts>...]",
         description: "Alters the parameters of the cluster",
         args: &[],
-        options: &[&FORCE, &BACKEND_PARAMETERS, &CANDIDATE_POOL_SIZE, &MAX_RUNNING_JOBS, &MAX_TRACKED_JOBS, &INSTALL_IMAGE, &INSTANCE_COMMUNICATION_NETWORK, &ENABLED_HYPERVISORS, &HVLIST, &MAC_PREFIX, &MASTER_NETDEV, &MASTER_NETMASK, &NIC_PARAMETERS, &VG_NAME, &MAINTAIN_NODE_HEALTH, &UID_POOL, &ADD_UIDS, &REMOVE_UIDS, &DRBD_USERMODE_HELPER, &DEFAULT_IALLOCATOR, &DEFAULT_IALLOCATOR_PARAMS, &RESERVED_LVS, &DRY_RUN, &PRIORITY, &PREALLOC_WIPE_DISKS, &NODE_PARAMETERS, &USE_EXTERNAL_MIP_SCRIPT, &DISK_PARAMETERS, &HYPERVISOR_STATE, &DISK_STATE, &SUBMIT, &PRINT_JOBID, &ENABLED_DISK_TEMPLATES, &IPOLICY_STD_SPECS, &MODIFY_ETC_HOSTS, &USER_SHUTDOWN, &IPOLICY_BOUNDS_SPECS, &IPOLICY_DISK_TEMPLATES, &IPOLICY_VCPU_RATIO, &IPOLICY_SPINDLE_RATIO, &GLOBAL_FILEDIR, &SHARED_FILE_STORAGE_DIR, &ZEROING_IMAGE, &COMPRESSION_TOOLS, &ENABLED_DATA_COLLECTORS, &DATA_COLLECTOR_INTERVAL],
+        options: &[
+            &FORCE,
+            &BACKEND_PARAMETERS,
+            &CANDIDATE_POOL_SIZE,
+            &MAX_RUNNING_JOBS,
+            &MAX_TRACKED_JOBS,
+            &INSTALL_IMAGE,
+            &INSTANCE_COMMUNICATION_NETWORK,
+            &ENABLED_HYPERVISORS,
+            &HVLIST,
+            &MAC_PREFIX,
+            &MASTER_NETDEV,
+            &MASTER_NETMASK,
+            &NIC_PARAMETERS,
+            &VG_NAME,
+            &MAINTAIN_NODE_HEALTH,
+            &UID_POOL,
+            &ADD_UIDS,
+            &REMOVE_UIDS,
+            &DRBD_USERMODE_HELPER,
+            &DEFAULT_IALLOCATOR,
+            &DEFAULT_IALLOCATOR_PARAMS,
+            &RESERVED_LVS,
+            &DRY_RUN,
+            &PRIORITY,
+            &PREALLOC_WIPE_DISKS,
+            &NODE_PARAMETERS,
+            &USE_EXTERNAL_MIP_SCRIPT,
+            &DISK_PARAMETERS,
+            &HYPERVISOR_STATE,
+            &DISK_STATE,
+            &SUBMIT,
+            &PRINT_JOBID,
+            &ENABLED_DISK_TEMPLATES,
+            &IPOLICY_STD_SPECS,
+            &MODIFY_ETC_HOSTS,
+            &USER_SHUTDOWN,
+            &IPOLICY_BOUNDS_SPECS,
+            &IPOLICY_DISK_TEMPLATES,
+            &IPOLICY_VCPU_RATIO,
+            &IPOLICY_SPINDLE_RATIO,
+            &GLOBAL_FILEDIR,
+            &SHARED_FILE_STORAGE_DIR,
+            &ZEROING_IMAGE,
+            &COMPRESSION_TOOLS,
+            &ENABLED_DATA_COLLECTORS,
+            &DATA_COLLECTOR_INTERVAL,
+        ],
         env_override: false,
         run: modify,
     },
@@ -1308,7 +1516,10 @@ static COMMANDS: &[CmdDef] = &[
         name: "queue",
         usage: "drain|undrain|info",
         description: "Change queue properties",
-        args: &[ArgSpec { min: 1, max: Some(1) }],
+        args: &[ArgSpec {
+            min: 1,
+            max: Some(1),
+        }],
         options: &[],
         env_override: false,
         run: queue,
@@ -1316,9 +1527,16 @@ static COMMANDS: &[CmdDef] = &[
     CmdDef {
         name: "redist-conf",
         usage: "",
-        description: "Forces a push of the configuration file and ssconf files to the nodes in the cluster",
+        description:
+            "Forces a push of the configuration file and ssconf files to the nodes in the cluster",
         args: &[],
-        options: &[&SUBMIT, &PRINT_JOBID, &DRY_RUN, &PRIORITY, &YES_DO_IT_REDIST],
+        options: &[
+            &SUBMIT,
+            &PRINT_JOBID,
+            &DRY_RUN,
+            &PRIORITY,
+            &YES_DO_IT_REDIST,
+        ],
         env_override: false,
         run: redist_conf,
     },
@@ -1335,7 +1553,10 @@ static COMMANDS: &[CmdDef] = &[
         name: "rename",
         usage: "<new-name>",
         description: "Renames the cluster",
-        args: &[ArgSpec { min: 1, max: Some(1) }],
+        args: &[ArgSpec {
+            min: 1,
+            max: Some(1),
+        }],
         options: &[&FORCE, &DRY_RUN],
         env_override: false,
         run: rename,
@@ -1345,7 +1566,24 @@ static COMMANDS: &[CmdDef] = &[
         usage: "[<opts>...]",
         description: "Renews cluster certificates, keys and secrets",
         args: &[],
-        options: &[&NEW_CLUSTER_CERTIFICATE, &NEW_RAPI_CERTIFICATE, &RAPI_CERTIFICATE, &NEW_CONFD_HMAC_KEY, &FORCE, &NEW_CLUSTER_DOMAIN_SECRET, &CLUSTER_DOMAIN_SECRET, &NEW_SPICE_CERTIFICATE, &SPICE_CERTIFICATE, &SPICE_CA_CERTIFICATE, &NEW_NODE_CERTIFICATES, &NEW_SSH_KEYS, &NO_SSH_KEY_CHECK, &VERBOSE, &SSH_KEY_BITS, &SSH_KEY_TYPE],
+        options: &[
+            &NEW_CLUSTER_CERTIFICATE,
+            &NEW_RAPI_CERTIFICATE,
+            &RAPI_CERTIFICATE,
+            &NEW_CONFD_HMAC_KEY,
+            &FORCE,
+            &NEW_CLUSTER_DOMAIN_SECRET,
+            &CLUSTER_DOMAIN_SECRET,
+            &NEW_SPICE_CERTIFICATE,
+            &SPICE_CERTIFICATE,
+            &SPICE_CA_CERTIFICATE,
+            &NEW_NODE_CERTIFICATES,
+            &NEW_SSH_KEYS,
+            &NO_SSH_KEY_CHECK,
+            &VERBOSE,
+            &SSH_KEY_BITS,
+            &SSH_KEY_TYPE,
+        ],
         env_override: false,
         run: renew_crypto,
     },
@@ -1362,7 +1600,10 @@ static COMMANDS: &[CmdDef] = &[
         name: "search-tags",
         usage: "",
         description: "Searches the tags on all objects on the cluster for a given pattern (regex)",
-        args: &[ArgSpec { min: 1, max: Some(1) }],
+        args: &[ArgSpec {
+            min: 1,
+            max: Some(1),
+        }],
         options: &[&PRIORITY],
         env_override: false,
         run: search_tags,
@@ -1381,7 +1622,17 @@ static COMMANDS: &[CmdDef] = &[
         usage: "",
         description: "Does a check on the cluster configuration",
         args: &[],
-        options: &[&VERBOSE, &DEBUG_SIMULATE_ERRORS, &ERROR_CODES, &NO_NPLUS1_MEM, &DRY_RUN, &PRIORITY, &NODE_GROUP, &IGNORE_ERRORS, &VERIFY_SSH_CLUTTER],
+        options: &[
+            &VERBOSE,
+            &DEBUG_SIMULATE_ERRORS,
+            &ERROR_CODES,
+            &NO_NPLUS1_MEM,
+            &DRY_RUN,
+            &PRIORITY,
+            &NODE_GROUP,
+            &IGNORE_ERRORS,
+            &VERIFY_SSH_CLUTTER,
+        ],
         env_override: false,
         run: verify,
     },
@@ -1407,7 +1658,16 @@ static COMMANDS: &[CmdDef] = &[
         name: "watcher",
         usage: "{pause <timespec>|continue|info}",
         description: "Change watcher properties",
-        args: &[ArgSpec { min: 1, max: Some(1) }, ArgSpec { min: 0, max: Some(1) }],
+        args: &[
+            ArgSpec {
+                min: 1,
+                max: Some(1),
+            },
+            ArgSpec {
+                min: 0,
+                max: Some(1),
+            },
+        ],
         options: &[],
         env_override: false,
         run: watcher,

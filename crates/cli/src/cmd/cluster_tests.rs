@@ -9,9 +9,7 @@ use crate::cmd::testutil::{fixture, parse_cmd, run_cmd, submitted_ops};
 use crate::fixture_tests::case;
 
 fn cluster_info() -> Value {
-    let ispec = |c: i64, dc: i64, ds: i64, m: i64, n: i64, s: i64| {
-        json!({"cpu-count": c, "disk-count": dc, "disk-size": ds, "memory-size": m, "nic-count": n, "spindle-use": s})
-    };
+    let ispec = |c: i64, dc: i64, ds: i64, m: i64, n: i64, s: i64| json!({"cpu-count": c, "disk-count": dc, "disk-size": ds, "memory-size": m, "nic-count": n, "spindle-use": s});
     let dc = json!({"active": true, "interval": 5_000_000});
     json!({
         "name": "cluster.example.com",
@@ -59,7 +57,9 @@ fn cluster_info() -> Value {
 }
 
 fn info_master() -> crate::context::testing::FakeEnv {
-    master(1, vec![], |m, _| (m == Method::QueryClusterInfo).then(|| Ok(cluster_info())))
+    master(1, vec![], |m, _| {
+        (m == Method::QueryClusterInfo).then(|| Ok(cluster_info()))
+    })
 }
 
 #[test]
@@ -73,8 +73,14 @@ fn info_matches_reference() {
     let ct = ganeti_clifmt::timefmt::format_time(Some(1_795_446_960.25));
     let mt = ganeti_clifmt::timefmt::format_time(Some(1_795_446_962.5));
     let expected = expected
-        .replace("Creation time: 2026-11-23 15:16:00", &format!("Creation time: {ct}"))
-        .replace("Modification time: 2026-11-23 15:16:02", &format!("Modification time: {mt}"));
+        .replace(
+            "Creation time: 2026-11-23 15:16:00",
+            &format!("Creation time: {ct}"),
+        )
+        .replace(
+            "Modification time: 2026-11-23 15:16:02",
+            &format!("Modification time: {mt}"),
+        );
     assert_eq!(out, expected);
 }
 
@@ -92,7 +98,10 @@ fn version_and_show_ispecs_cmd() {
     assert_eq!(run_cmd(&env, &["gnt-cluster", "master-ping"]).0, 0);
     let mut env = info_master();
     env.no_master = true;
-    assert_eq!(run_cmd(&env, &["gnt-cluster", "master-ping"]), (1, String::new(), String::new()));
+    assert_eq!(
+        run_cmd(&env, &["gnt-cluster", "master-ping"]),
+        (1, String::new(), String::new())
+    );
 }
 
 #[test]
@@ -117,16 +126,25 @@ fn getmaster_reads_ssconf() {
     env.no_master = true;
     let root = dir.path().to_string_lossy().into_owned();
     let (rc, out, err) = run_cmd(&env, &["gnt-cluster", "getmaster", "--root", &root]);
-    assert_eq!((rc, out.as_str(), err.as_str()), (0, "node1.example.com\n", ""));
+    assert_eq!(
+        (rc, out.as_str(), err.as_str()),
+        (0, "node1.example.com\n", "")
+    );
     // the root can come from the environment too
     env.vars.push(("GANETI_ROOT".into(), root.clone()));
-    assert_eq!(run_cmd(&env, &["gnt-cluster", "getmaster"]).1, "node1.example.com\n");
+    assert_eq!(
+        run_cmd(&env, &["gnt-cluster", "getmaster"]).1,
+        "node1.example.com\n"
+    );
     // no cluster there
     let empty = tempfile::tempdir().unwrap();
     let r = empty.path().to_string_lossy().into_owned();
     let (rc, _, err) = run_cmd(&env, &["gnt-cluster", "getmaster", "--root", &r]);
     assert_eq!(rc, 2);
-    assert!(err.starts_with("Corrupt configuration file: Can't read ssconf file "), "{err}");
+    assert!(
+        err.starts_with("Corrupt configuration file: Can't read ssconf file "),
+        "{err}"
+    );
     assert!(err.ends_with("\nAborting.\n"), "{err}");
 }
 
@@ -143,7 +161,9 @@ fn queue_and_tags() {
     });
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(run_cmd(&env, &a), (rc, out, err));
-    let env = master(1, vec![], |m, _| (m == Method::SetDrainFlag).then(|| Ok(json!(true))));
+    let env = master(1, vec![], |m, _| {
+        (m == Method::SetDrainFlag).then(|| Ok(json!(true)))
+    });
     assert_eq!(run_cmd(&env, &["gnt-cluster", "queue", "drain"]).0, 0);
     assert_eq!(env.calls(Method::SetDrainFlag), vec![json!([true])]);
     let (rc, _, err) = run_cmd(&env, &["gnt-cluster", "queue", "frob"]);
@@ -221,7 +241,13 @@ fn verify_follows_the_spawned_jobs() {
     assert_eq!((our_rc, our_err.as_str()), (rc, err.as_str()));
     let strip = |t: &str| -> String {
         t.lines()
-            .map(|l| if l.starts_with("Mon ") { l[24..].to_string() } else { l.to_string() })
+            .map(|l| {
+                if l.starts_with("Mon ") {
+                    l[24..].to_string()
+                } else {
+                    l.to_string()
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n")
     };
@@ -250,10 +276,21 @@ fn init_option_processing() {
         &GROUP,
         "init",
         &[
-            "--no-etc-hosts", "--no-ssh-init", "--master-netdev=gntbr0", "--master-netmask=24",
-            "--enabled-hypervisors=fake", "--enabled-disk-templates=file,sharedfile,diskless",
-            "--master-ip", "192.0.2.1", "-B", "memory=256", "-N", "link=br0",
-            "--ipolicy-vcpu-ratio", "2", "cluster.example.com",
+            "--no-etc-hosts",
+            "--no-ssh-init",
+            "--master-netdev=gntbr0",
+            "--master-netmask=24",
+            "--enabled-hypervisors=fake",
+            "--enabled-disk-templates=file,sharedfile,diskless",
+            "--master-ip",
+            "192.0.2.1",
+            "-B",
+            "memory=256",
+            "-N",
+            "link=br0",
+            "--ipolicy-vcpu-ratio",
+            "2",
+            "cluster.example.com",
         ],
     );
     let InitPlan::Init(i) = build_init(&o, &a).unwrap() else {
@@ -265,7 +302,10 @@ fn init_option_processing() {
     assert_eq!(i.master_netmask, Some(24));
     assert!(!i.modify_etc_hosts && !i.modify_ssh_setup);
     assert_eq!(i.enabled_hypervisors, vec!["fake"]);
-    assert_eq!(i.enabled_disk_templates, vec!["file", "sharedfile", "diskless"]);
+    assert_eq!(
+        i.enabled_disk_templates,
+        vec!["file", "sharedfile", "diskless"]
+    );
     assert_eq!(Value::Object(i.beparams.clone()), json!({"memory": 256}));
     assert_eq!(Value::Object(i.nicparams.clone()), json!({"link": "br0"}));
     assert_eq!(Value::Object(i.ipolicy.clone()), json!({"vcpu-ratio": 2.0}));
@@ -274,17 +314,22 @@ fn init_option_processing() {
     assert_eq!((i.ssh_key_type.as_str(), i.ssh_key_bits), ("rsa", 2048));
     assert_eq!(i.primary_ip_version, 4);
     // LVM templates get the default VG, DRBD the default helper
-    let (o, a) = parse_cmd(&GROUP, "init", &["--enabled-disk-templates=drbd,plain", "c"]);
+    let (o, a) = parse_cmd(
+        &GROUP,
+        "init",
+        &["--enabled-disk-templates=drbd,plain", "c"],
+    );
     let InitPlan::Init(i) = build_init(&o, &a).unwrap() else {
         panic!()
     };
     assert_eq!(i.vg_name.as_deref(), Some("xenvg"));
     assert_eq!(i.drbd_helper.as_deref(), Some("/bin/true"));
     // refusals
-    let refuse = |args: &[&str]| match build_init(&parse_cmd(&GROUP, "init", args).0, &["c".to_string()]) {
-        Ok(InitPlan::Refuse(m)) => m,
-        other => panic!("{other:?}"),
-    };
+    let refuse =
+        |args: &[&str]| match build_init(&parse_cmd(&GROUP, "init", args).0, &["c".to_string()]) {
+            Ok(InitPlan::Refuse(m)) => m,
+            other => panic!("{other:?}"),
+        };
     assert_eq!(
         refuse(&["--enabled-disk-templates=plain", "--vg-name="]),
         "LVM disk templates are enabled, but vg name not set."
@@ -292,9 +337,17 @@ fn init_option_processing() {
     assert_eq!(refuse(&["-D", "frob:x=1"]), "Disk templates unknown: frob");
     assert!(refuse(&["--master-netmask", "x"]).starts_with("Invalid master netmask value"));
     assert!(refuse(&["--primary-ip-version", "5"]).starts_with("Invalid primary ip version value"));
-    let (o, a) = parse_cmd(&GROUP, "init", &["--ssh-key-type", "dsa", "--ssh-key-bits", "2048", "c"]);
+    let (o, a) = parse_cmd(
+        &GROUP,
+        "init",
+        &["--ssh-key-type", "dsa", "--ssh-key-bits", "2048", "c"],
+    );
     assert!(build_init(&o, &a).is_err());
-    let (o, a) = parse_cmd(&GROUP, "init", &["--vg-name", "vg", "--enabled-disk-templates", "file", "c"]);
+    let (o, a) = parse_cmd(
+        &GROUP,
+        "init",
+        &["--vg-name", "vg", "--enabled-disk-templates", "file", "c"],
+    );
     assert!(matches!(build_init(&o, &a).unwrap(), InitPlan::Note(..)));
 }
 
@@ -327,12 +380,30 @@ fn destroy_needs_confirmation() {
     // the master refusing stops before anything local happens
     let env = master(
         1,
-        vec![JobPlan::err(json!(["OpPrereqError", ["There are still 1 instance(s) in this cluster.", "wrong_state"]]))],
+        vec![JobPlan::err(json!([
+            "OpPrereqError",
+            [
+                "There are still 1 instance(s) in this cluster.",
+                "wrong_state"
+            ]
+        ]))],
         |_, _| None,
     );
-    let (rc, _, err) = run_cmd(&env, &["gnt-cluster", "destroy", "--yes-do-it", "--root", "/nonexistent"]);
+    let (rc, _, err) = run_cmd(
+        &env,
+        &[
+            "gnt-cluster",
+            "destroy",
+            "--yes-do-it",
+            "--root",
+            "/nonexistent",
+        ],
+    );
     assert_eq!(rc, 1);
-    assert!(err.ends_with("There are still 1 instance(s) in this cluster.\n"), "{err}");
+    assert!(
+        err.ends_with("There are still 1 instance(s) in this cluster.\n"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -353,7 +424,10 @@ fn modify_opcode() {
     assert_eq!(op["hvparams"], json!({"fake": {"migration_mode": "live"}}));
     assert_eq!(op["candidate_pool_size"], json!(3));
     assert_eq!(op["enabled_disk_templates"], json!(["file", "diskless"]));
-    assert_eq!(op["ipolicy"]["minmax"][0]["max"]["memory-size"], json!(1024));
+    assert_eq!(
+        op["ipolicy"]["minmax"][0]["max"]["memory-size"],
+        json!(1024)
+    );
     assert_eq!(op["reserved_lvs"], json!([]));
     assert_eq!(op["uid_pool"], json!([[1000, 1010], [2000, 2000]]));
     assert!(op.get("mac_prefix").is_none());
@@ -368,20 +442,41 @@ fn modify_opcode() {
 
 #[test]
 fn renew_crypto_checks() {
-    let (o, _) = parse_cmd(&GROUP, "renew-crypto", &["--new-rapi-certificate", "--rapi-certificate", "/x"]);
-    assert!(matches!(build_renew(&o), RenewPlan::Refuse(m) if m.starts_with("Only one of the --new-rapi-certificate")));
+    let (o, _) = parse_cmd(
+        &GROUP,
+        "renew-crypto",
+        &["--new-rapi-certificate", "--rapi-certificate", "/x"],
+    );
+    assert!(
+        matches!(build_renew(&o), RenewPlan::Refuse(m) if m.starts_with("Only one of the --new-rapi-certificate"))
+    );
     let (o, _) = parse_cmd(&GROUP, "renew-crypto", &["--spice-certificate", "/x"]);
-    assert!(matches!(build_renew(&o), RenewPlan::Refuse(m) if m.starts_with("Both --spice-certificate")));
-    let (o, _) = parse_cmd(&GROUP, "renew-crypto", &["--rapi-certificate", "/nonexistent/x.pem"]);
-    assert!(matches!(build_renew(&o), RenewPlan::Refuse(m) if m.starts_with("Unable to load X509 certificate from /nonexistent/x.pem")));
-    let (o, _) = parse_cmd(&GROUP, "renew-crypto", &["--new-cluster-certificate", "--new-confd-hmac-key", "-f"]);
+    assert!(
+        matches!(build_renew(&o), RenewPlan::Refuse(m) if m.starts_with("Both --spice-certificate"))
+    );
+    let (o, _) = parse_cmd(
+        &GROUP,
+        "renew-crypto",
+        &["--rapi-certificate", "/nonexistent/x.pem"],
+    );
+    assert!(
+        matches!(build_renew(&o), RenewPlan::Refuse(m) if m.starts_with("Unable to load X509 certificate from /nonexistent/x.pem"))
+    );
+    let (o, _) = parse_cmd(
+        &GROUP,
+        "renew-crypto",
+        &["--new-cluster-certificate", "--new-confd-hmac-key", "-f"],
+    );
     let RenewPlan::Renew(r) = build_renew(&o) else {
         panic!()
     };
     assert!(r.new_cluster_cert && r.new_confd_hmac_key && !r.new_rapi_cert);
     // without -f and a terminal nothing happens
     let env = master(1, vec![], |_, _| None);
-    let (rc, out, _) = run_cmd(&env, &["gnt-cluster", "renew-crypto", "--new-cluster-domain-secret"]);
+    let (rc, out, _) = run_cmd(
+        &env,
+        &["gnt-cluster", "renew-crypto", "--new-cluster-domain-secret"],
+    );
     assert_eq!(rc, 1);
     assert!(out.starts_with("Updating certificates now."));
     assert!(env.log.borrow().is_empty());
@@ -398,7 +493,11 @@ fn watcher_commands() {
     });
     assert_eq!(
         run_cmd(&env, &["gnt-cluster", "watcher", "continue"]),
-        (0, "The watcher is no longer paused.\n".to_string(), String::new())
+        (
+            0,
+            "The watcher is no longer paused.\n".to_string(),
+            String::new()
+        )
     );
     assert_eq!(
         run_cmd(&env, &["gnt-cluster", "watcher", "info"]).1,

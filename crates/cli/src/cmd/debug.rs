@@ -54,8 +54,21 @@ static COMMANDS: &[CmdDef] = &[CmdDef {
     name: "delay",
     usage: "[<opts>...] <duration>",
     description: "Executes a TestDelay OpCode",
-    args: &[ArgSpec { min: 1, max: Some(1) }],
-    options: &[&NO_MASTER, &ON_NODES, &REPEAT, &INTERRUPTIBLE, &NO_LOCKS, &DRY_RUN, &PRIORITY, &SUBMIT, &PRINT_JOBID],
+    args: &[ArgSpec {
+        min: 1,
+        max: Some(1),
+    }],
+    options: &[
+        &NO_MASTER,
+        &ON_NODES,
+        &REPEAT,
+        &INTERRUPTIBLE,
+        &NO_LOCKS,
+        &DRY_RUN,
+        &PRIORITY,
+        &SUBMIT,
+        &PRINT_JOBID,
+    ],
     env_override: false,
     run: delay,
 }];
@@ -67,7 +80,11 @@ mod tests {
 
     #[test]
     fn delay_opcode() {
-        let (o, a) = parse_cmd(&GROUP, "delay", &["--submit", "-n", "node1.example.com", "8"]);
+        let (o, a) = parse_cmd(
+            &GROUP,
+            "delay",
+            &["--submit", "-n", "node1.example.com", "8"],
+        );
         assert_eq!(
             build_delay(&o, &a).unwrap(),
             json!({"OP_ID": "OP_TEST_DELAY", "duration": 8.0, "on_master": true,

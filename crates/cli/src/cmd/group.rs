@@ -48,11 +48,20 @@ pub fn build_add(opts: &Opts, args: &[String]) -> Result<Value, CliError> {
             ("alloc_policy", jstr(opts, "alloc_policy")),
             (
                 "diskparams",
-                Value::Object(ident_dict(&opts.ident_kv_list("diskparams"), Some(params::DISK_DT_TYPES))?),
+                Value::Object(ident_dict(
+                    &opts.ident_kv_list("diskparams"),
+                    Some(params::DISK_DT_TYPES),
+                )?),
             ),
             ("ipolicy", Value::Object(ipolicy)),
-            ("hv_state", Value::Object(flat_to_dict(&opts.ident_kv_list("hv_state")))),
-            ("disk_state", Value::Object(flat_to_dict(&opts.ident_kv_list("disk_state")))),
+            (
+                "hv_state",
+                Value::Object(flat_to_dict(&opts.ident_kv_list("hv_state"))),
+            ),
+            (
+                "disk_state",
+                Value::Object(flat_to_dict(&opts.ident_kv_list("disk_state"))),
+            ),
         ],
     ))
 }
@@ -79,7 +88,10 @@ pub fn get_result(ctx: &mut Ctx<'_>, result: &Value) -> Result<i32, CliError> {
     for j in &bad {
         ctx.outln(&format!("Job failed, result is '{}'.", pystr::py_str(j)))?;
     }
-    ctx.outln(&format!("{} job(s) failed.", pystr::py_repr(&Value::Array(bad))))?;
+    ctx.outln(&format!(
+        "{} job(s) failed.",
+        pystr::py_repr(&Value::Array(bad))
+    ))?;
     Ok(1)
 }
 
@@ -158,11 +170,20 @@ pub fn build_modify(opts: &Opts, args: &[String]) -> Result<Option<Value>, CliEr
             ("group_name", json!(args[0])),
             ("ndparams", ndparams_json(opts)?),
             ("alloc_policy", jstr(opts, "alloc_policy")),
-            ("hv_state", Value::Object(flat_to_dict(&opts.ident_kv_list("hv_state")))),
-            ("disk_state", Value::Object(flat_to_dict(&opts.ident_kv_list("disk_state")))),
+            (
+                "hv_state",
+                Value::Object(flat_to_dict(&opts.ident_kv_list("hv_state"))),
+            ),
+            (
+                "disk_state",
+                Value::Object(flat_to_dict(&opts.ident_kv_list("disk_state"))),
+            ),
             (
                 "diskparams",
-                Value::Object(ident_dict(&opts.ident_kv_list("diskparams"), Some(params::DISK_DT_TYPES))?),
+                Value::Object(ident_dict(
+                    &opts.ident_kv_list("diskparams"),
+                    Some(params::DISK_DT_TYPES),
+                )?),
             ),
             ("ipolicy", Value::Object(ipolicy)),
         ],
@@ -183,7 +204,10 @@ fn modify(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliE
 }
 
 fn remove(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    ctx.submit_or_send(opcode("OP_GROUP_REMOVE", vec![("group_name", json!(args[0]))]), opts)?;
+    ctx.submit_or_send(
+        opcode("OP_GROUP_REMOVE", vec![("group_name", json!(args[0]))]),
+        opts,
+    )?;
     Ok(0)
 }
 
@@ -203,7 +227,14 @@ fn evacuate(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, Cl
         vec![
             ("group_name", json!(args[0])),
             ("iallocator", jstr(opts, "iallocator")),
-            ("target_groups", if to.is_empty() { Value::Null } else { json!(to) }),
+            (
+                "target_groups",
+                if to.is_empty() {
+                    Value::Null
+                } else {
+                    json!(to)
+                },
+            ),
             ("early_release", jbool(opts, "early_release")),
             ("sequential", jbool(opts, "sequential")),
             ("force_failover", jbool(opts, "force_failover")),
@@ -245,7 +276,9 @@ pub fn format_group_info(row: &[Value]) -> Info {
 
 fn info(ctx: &mut Ctx<'_>, _opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
     let rows = ctx.query_named("group", INFO_FIELDS, &args)?;
-    ctx.print_info(&Info::List(rows.iter().map(|r| format_group_info(r)).collect()))?;
+    ctx.print_info(&Info::List(
+        rows.iter().map(|r| format_group_info(r)).collect(),
+    ))?;
     Ok(0)
 }
 
@@ -263,7 +296,11 @@ fn spec_params(specs: &Map<String, Value>) -> String {
 pub fn ipolicy_command(ipolicy: &Value, isgroup: bool) -> String {
     let mut buf = String::new();
     if !isgroup {
-        if let Some(std) = ipolicy.get("std").and_then(Value::as_object).filter(|m| !m.is_empty()) {
+        if let Some(std) = ipolicy
+            .get("std")
+            .and_then(Value::as_object)
+            .filter(|m| !m.is_empty())
+        {
             buf.push_str(" --ipolicy-std-specs ");
             buf.push_str(&spec_params(std));
         }
@@ -275,8 +312,14 @@ pub fn ipolicy_command(ipolicy: &Value, isgroup: bool) -> String {
         .cloned()
         .unwrap_or_default()
     {
-        let min = mm.get("min").and_then(Value::as_object).filter(|m| !m.is_empty());
-        let max = mm.get("max").and_then(Value::as_object).filter(|m| !m.is_empty());
+        let min = mm
+            .get("min")
+            .and_then(Value::as_object)
+            .filter(|m| !m.is_empty());
+        let max = mm
+            .get("max")
+            .and_then(Value::as_object)
+            .filter(|m| !m.is_empty());
         if let (Some(min), Some(max)) = (min, max) {
             if first {
                 buf.push_str(" --ipolicy-bounds-specs ");
@@ -302,7 +345,10 @@ fn show_ispecs_cmd(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<
     for row in ctx.query_named("group", &[field], &args)? {
         let name = row.first().map(pystr::py_str).unwrap_or_default();
         let ipol = row.get(1).cloned().unwrap_or(Value::Null);
-        ctx.outln(&format!("gnt-group add{} {name}", ipolicy_command(&ipol, true)))?;
+        ctx.outln(&format!(
+            "gnt-group add{} {name}",
+            ipolicy_command(&ipol, true)
+        ))?;
     }
     Ok(0)
 }

@@ -74,9 +74,10 @@ pub fn build_disks(opts: &Opts) -> Result<Vec<Value>, CliError> {
             }
         } else if params.contains_key("adopt") {
             if params.contains_key("spindles") {
-                return Err(
-                    GanetiErr::inval("spindles is not a valid option when adopting a disk").into(),
-                );
+                return Err(GanetiErr::inval(
+                    "spindles is not a valid option when adopting a disk",
+                )
+                .into());
             }
         } else {
             return Err(GanetiErr::inval(format!(
@@ -95,7 +96,7 @@ pub fn build_disks(opts: &Opts) -> Result<Vec<Value>, CliError> {
             d.insert("size".into(), json!(0));
         }
         if let Some(sp) = params.get("spindles") {
-            let n = parse_index(&sp.py_str()).map_err(|e| GanetiErr::inval(e))?;
+            let n = parse_index(&sp.py_str()).map_err(GanetiErr::inval)?;
             d.insert("spindles".into(), json!(n));
         }
         if let Ok(i) = usize::try_from(idx) {
@@ -196,10 +197,16 @@ pub fn build_add(opts: &Opts, args: &[String]) -> Result<Value, CliError> {
             ("hvparams", hvparams),
             ("beparams", Value::Object(beparams)),
             ("osparams", kv_json(&opts.keyval("osparams"))),
-            ("osparams_private", kv_json(&opts.keyval("osparams_private"))),
+            (
+                "osparams_private",
+                kv_json(&opts.keyval("osparams_private")),
+            ),
             ("osparams_secret", kv_json(&opts.keyval("osparams_secret"))),
             ("mode", json!("create")),
-            ("opportunistic_locking", jbool(opts, "opportunistic_locking")),
+            (
+                "opportunistic_locking",
+                jbool(opts, "opportunistic_locking"),
+            ),
             ("start", jbool(opts, "start")),
             ("os_type", jstr(opts, "os")),
             ("force_variant", jbool(opts, "force_variant")),
@@ -212,8 +219,14 @@ pub fn build_add(opts: &Opts, args: &[String]) -> Result<Value, CliError> {
                 "instance_communication",
                 json!(opts.maybe_bool("instance_communication").unwrap_or(false)),
             ),
-            ("helper_startup_timeout", jint(opts, "helper_startup_timeout")),
-            ("helper_shutdown_timeout", jint(opts, "helper_shutdown_timeout")),
+            (
+                "helper_startup_timeout",
+                jint(opts, "helper_startup_timeout"),
+            ),
+            (
+                "helper_shutdown_timeout",
+                jint(opts, "helper_shutdown_timeout"),
+            ),
         ],
     ))
 }
@@ -260,7 +273,11 @@ fn has_any_tag(v: &Value, tags: &[String]) -> bool {
 }
 
 /// Ganeti's `_ExpandMultiNames`: the instance names a selection means.
-pub fn expand_multi_names(ctx: &Ctx<'_>, mode: &str, names: &[String]) -> Result<Vec<String>, CliError> {
+pub fn expand_multi_names(
+    ctx: &Ctx<'_>,
+    mode: &str,
+    names: &[String],
+) -> Result<Vec<String>, CliError> {
     use modes::*;
     let first_names = |rows: Vec<Vec<Value>>| -> Vec<String> {
         rows.iter()
@@ -272,7 +289,9 @@ pub fn expand_multi_names(ctx: &Ctx<'_>, mode: &str, names: &[String]) -> Result
             if !names.is_empty() {
                 return Err(GanetiErr::inval("Cluster filter mode takes no arguments").into());
             }
-            Ok(first_names(ctx.query("instance", &["name"], None)?.values()))
+            Ok(first_names(
+                ctx.query("instance", &["name"], None)?.values(),
+            ))
         }
         NODES_BOTH | NODES_PRI | NODES_SEC | NODES_BOTH_BY_TAGS | NODES_PRI_BY_TAGS
         | NODES_SEC_BY_TAGS => {
@@ -331,9 +350,8 @@ pub fn confirm_operation(
     extra: &str,
 ) -> bool {
     let count = names.len();
-    let msg = format!(
-        "The {text} will operate on {count} {list_type}.\n{extra}Do you want to continue?"
-    );
+    let msg =
+        format!("The {text} will operate on {count} {list_type}.\n{extra}Do you want to continue?");
     let affected = format!(
         "\nAffected {list_type}:\n{}",
         names
@@ -348,7 +366,9 @@ pub fn confirm_operation(
     if count > 20 {
         let choice = ctx.ask_user(&msg, &[("y", &yes), ("v", &view), ("n", &no)]);
         if choice.as_deref() == Some("v") {
-            return ctx.ask_user(&format!("{msg}{affected}"), &[("y", &yes), ("n", &no)]).as_deref()
+            return ctx
+                .ask_user(&format!("{msg}{affected}"), &[("y", &yes), ("n", &no)])
+                .as_deref()
                 == Some("y");
         }
         return choice.as_deref() == Some("y");
@@ -439,7 +459,11 @@ fn many_ops(
         jex.queue_job(ctx, opts, Some(name), vec![op]);
     }
     let results = jex.wait_or_show(ctx, !opts.flag("submit_only"))?;
-    Ok(if results.iter().all(|(ok, _)| *ok) { 0 } else { 1 })
+    Ok(if results.iter().all(|(ok, _)| *ok) {
+        0
+    } else {
+        1
+    })
 }
 
 fn startup(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
@@ -466,7 +490,10 @@ pub fn build_reinstall(name: &str, os_name: Option<&str>, opts: &Opts) -> Value 
             ("os_type", json!(os_name)),
             ("force_variant", jbool(opts, "force_variant")),
             ("osparams", kv_json(&opts.keyval("osparams"))),
-            ("osparams_private", kv_json(&opts.keyval("osparams_private"))),
+            (
+                "osparams_private",
+                kv_json(&opts.keyval("osparams_private")),
+            ),
             ("osparams_secret", kv_json(&opts.keyval("osparams_secret"))),
         ],
     )
@@ -483,7 +510,10 @@ fn reinstall(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, C
     let (os_name, os_msg) = if opts.flag("select_os") {
         let op = opcode(
             "OP_OS_DIAGNOSE",
-            vec![("output_fields", json!(["name", "variants"])), ("names", json!([]))],
+            vec![
+                ("output_fields", json!(["name", "variants"])),
+                ("names", json!([])),
+            ],
         );
         let result = ctx.submit_opcode(op, opts)?;
         let list = result.as_array().cloned().unwrap_or_default();
@@ -557,7 +587,11 @@ fn reinstall(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, C
         jex.queue_job(ctx, opts, Some(name), vec![op]);
     }
     let results = jex.wait_or_show(ctx, !opts.flag("submit_only"))?;
-    Ok(if results.iter().all(|(ok, _)| *ok) { 0 } else { 1 })
+    Ok(if results.iter().all(|(ok, _)| *ok) {
+        0
+    } else {
+        1
+    })
 }
 
 /// `_EnsureInstancesExist`.
@@ -565,8 +599,11 @@ fn ensure_instances_exist(ctx: &Ctx<'_>, names: &[String]) -> Result<(), CliErro
     let rows = ctx.query("instance", &["name"], None)?.values();
     for n in names {
         if query::select_named(&rows, std::slice::from_ref(n)).is_empty() {
-            return Err(GanetiErr::prereq(format!("Instance '{n}' does not exist"), "unknown_entity")
-                .into());
+            return Err(GanetiErr::prereq(
+                format!("Instance '{n}' does not exist"),
+                "unknown_entity",
+            )
+            .into());
         }
     }
     Ok(())
@@ -656,7 +693,10 @@ fn activate_disks(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i
 fn deactivate_disks(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
     let op = opcode(
         "OP_INSTANCE_DEACTIVATE_DISKS",
-        vec![("instance_name", json!(args[0])), ("force", jbool(opts, "force"))],
+        vec![
+            ("instance_name", json!(args[0])),
+            ("force", jbool(opts, "force")),
+        ],
     );
     ctx.submit_or_send(op, opts)?;
     Ok(0)
@@ -671,9 +711,8 @@ pub fn build_recreate_disks(opts: &Opts, args: &[String]) -> Result<Value, CliEr
         let p = ident_params(&d, "disk", idx)?;
         let mut m = p.to_json();
         if let Some(size) = p.get("size") {
-            let mib = units::parse_unit(&size.py_str()).map_err(|e| {
-                GanetiErr::inval(format!("Invalid disk size for disk {idx}: {e}"))
-            })?;
+            let mib = units::parse_unit(&size.py_str())
+                .map_err(|e| GanetiErr::inval(format!("Invalid disk size for disk {idx}: {e}")))?;
             m.insert("size".into(), json!(mib));
         }
         if let Some(sp) = p.get("spindles") {
@@ -714,8 +753,8 @@ fn recreate_disks(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i
 
 /// `OP_INSTANCE_GROW_DISK`.
 pub fn build_grow_disk(opts: &Opts, args: &[String]) -> Result<Value, CliError> {
-    let disk = parse_index(&args[1])
-        .map_err(|e| GanetiErr::inval(format!("Invalid disk index: {e}")))?;
+    let disk =
+        parse_index(&args[1]).map_err(|e| GanetiErr::inval(format!("Invalid disk index: {e}")))?;
     let amount = units::parse_unit(&args[2])
         .map_err(|_| GanetiErr::inval(format!("Can't parse the given amount '{}'", args[2])))?;
     Ok(opcode(
@@ -768,9 +807,7 @@ pub fn build_replace_disks(opts: &Opts, args: &[String]) -> Result<Value, CliErr
         "replace_on_secondary"
     } else if opts.flag("auto") {
         if !disks.is_empty() {
-            return Err(
-                GanetiErr::inval("Cannot specify disks when using automatic mode").into(),
-            );
+            return Err(GanetiErr::inval("Cannot specify disks when using automatic mode").into());
         }
         "replace_auto"
     } else {
@@ -899,8 +936,9 @@ fn migrate(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, Cli
 fn move_(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
     let name = &args[0];
     if !opts.flag("force") {
-        let text =
-            format!("Instance {name} will be moved. This requires a shutdown of the instance. Continue?");
+        let text = format!(
+            "Instance {name} will be moved. This requires a shutdown of the instance. Continue?"
+        );
         if !ctx.ask_yes_no(&text) {
             return Ok(1);
         }
@@ -928,7 +966,14 @@ fn change_group(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32
         vec![
             ("instance_name", json!(name)),
             ("iallocator", jstr(opts, "iallocator")),
-            ("target_groups", if to.is_empty() { Value::Null } else { json!(to) }),
+            (
+                "target_groups",
+                if to.is_empty() {
+                    Value::Null
+                } else {
+                    json!(to)
+                },
+            ),
             ("early_release", jbool(opts, "early_release")),
         ],
     );
@@ -958,11 +1003,17 @@ fn console(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, Cli
         .get(0)
         .map(pystr::py_str)
         .unwrap_or_default();
-    let rows = ctx.query_named("instance", &["console", "oper_state"], std::slice::from_ref(name))?;
+    let rows = ctx.query_named(
+        "instance",
+        &["console", "oper_state"],
+        std::slice::from_ref(name),
+    )?;
     let Some(row) = rows.first() else {
-        return Err(
-            GanetiErr::prereq(format!("Instance '{name}' does not exist"), "unknown_entity").into(),
-        );
+        return Err(GanetiErr::prereq(
+            format!("Instance '{name}' does not exist"),
+            "unknown_entity",
+        )
+        .into());
     };
     let console = row.get(1).cloned().unwrap_or(Value::Null);
     let oper_state = row.get(2).is_some_and(pystr::py_truthy);
@@ -1019,7 +1070,10 @@ fn do_console(
                 "ssh".to_string(),
                 "-oEscapeChar=none".into(),
                 "-oHashKnownHosts=no".into(),
-                format!("-oGlobalKnownHostsFile={}", ctx.paths.data_dir().join("known_hosts").display()),
+                format!(
+                    "-oGlobalKnownHostsFile={}",
+                    ctx.paths.data_dir().join("known_hosts").display()
+                ),
                 "-oUserKnownHostsFile=/dev/null".into(),
                 format!("-oHostKeyAlias={cluster_name}"),
                 "-oBatchMode=yes".into(),
@@ -1040,7 +1094,9 @@ fn do_console(
                         .join(" "),
                 )?;
             } else {
-                let status = std::process::Command::new(&argv[0]).args(&argv[1..]).status();
+                let status = std::process::Command::new(&argv[0])
+                    .args(&argv[1..])
+                    .status();
                 if !status.map(|st| st.success()).unwrap_or(false) {
                     return Err(GanetiErr::exec(format!(
                         "Connection to console of instance {} failed, please check cluster configuration",
@@ -1051,7 +1107,9 @@ fn do_console(
             }
         }
         other => {
-            return Err(GanetiErr::new("GenericError", format!("Unknown console type '{other}'")).into())
+            return Err(
+                GanetiErr::new("GenericError", format!("Unknown console type '{other}'")).into(),
+            )
         }
     }
     Ok(0)
@@ -1079,8 +1137,22 @@ fn format_disk_details(dev: &Value) -> Vec<Entry> {
         if let Some(d) = dev.get("drbd_info") {
             let g = |k: &str| d.get(k).map(pystr::py_str).unwrap_or_default();
             return vec![
-                Entry::new("nodeA", Info::text(format!("{}, minor={}", g("primary_node"), g("primary_minor")))),
-                Entry::new("nodeB", Info::text(format!("{}, minor={}", g("secondary_node"), g("secondary_minor")))),
+                Entry::new(
+                    "nodeA",
+                    Info::text(format!(
+                        "{}, minor={}",
+                        g("primary_node"),
+                        g("primary_minor")
+                    )),
+                ),
+                Entry::new(
+                    "nodeB",
+                    Info::text(format!(
+                        "{}, minor={}",
+                        g("secondary_node"),
+                        g("secondary_minor")
+                    )),
+                ),
                 Entry::new("port", Info::text(g("port"))),
             ];
         }
@@ -1101,8 +1173,19 @@ fn dev_status(dev_type: &str, status: &Value) -> String {
         return "not active".to_string();
     };
     let get = |i: usize| st.get(i).cloned().unwrap_or(Value::Null);
-    let num = |v: Value| if v.is_null() { "N/A".to_string() } else { pystr::py_str(&v) };
-    let mut txt = format!("{} ({}:{})", pystr::py_str(&get(0)), num(get(1)), num(get(2)));
+    let num = |v: Value| {
+        if v.is_null() {
+            "N/A".to_string()
+        } else {
+            pystr::py_str(&v)
+        }
+    };
+    let mut txt = format!(
+        "{} ({}:{})",
+        pystr::py_str(&get(0)),
+        num(get(1)),
+        num(get(2))
+    );
     let ldisk = get(6);
     let ldisk = ldisk.as_str().unwrap_or("");
     if dev_type == "drbd" {
@@ -1119,7 +1202,11 @@ fn dev_status(dev_type: &str, status: &Value) -> String {
         } else {
             "in sync".to_string()
         };
-        let degr = if pystr::py_truthy(&get(5)) { "*DEGRADED*" } else { "ok" };
+        let degr = if pystr::py_truthy(&get(5)) {
+            "*DEGRADED*"
+        } else {
+            "ok"
+        };
         let ltxt = match ldisk {
             "faulty" => " *MISSING DISK*",
             "unknown" => " *UNCERTAIN STATE*",
@@ -1147,7 +1234,10 @@ fn format_block_dev(idx: usize, top: bool, dev: &Value) -> Info {
         Some(s) if size.is_i64() || size.is_u64() => units::format_unit_int(s, units::Units::Human),
         _ => pystr::py_str(&size),
     };
-    let mut data = vec![Entry::new(txt, Info::text(format!("{dev_type}, size {nice_size}")))];
+    let mut data = vec![Entry::new(
+        txt,
+        Info::text(format!("{dev_type}, size {nice_size}")),
+    )];
     if top {
         if let Some(sp) = dev.get("spindles").filter(|v| !v.is_null()) {
             data.push(Entry::new("spindles", Info::text(pystr::py_str(sp))));
@@ -1161,14 +1251,38 @@ fn format_block_dev(idx: usize, top: bool, dev: &Value) -> Info {
         data.extend(format_disk_details(dev));
     }
     if let Some(p) = dev.get("pstatus").filter(|p| pystr::py_truthy(p)) {
-        data.push(Entry::new("on primary", Info::text(dev_status(dev_type, p))));
+        data.push(Entry::new(
+            "on primary",
+            Info::text(dev_status(dev_type, p)),
+        ));
     }
     if let Some(s) = dev.get("sstatus").filter(|s| pystr::py_truthy(s)) {
-        data.push(Entry::new("on secondary", Info::text(dev_status(dev_type, s))));
+        data.push(Entry::new(
+            "on secondary",
+            Info::text(dev_status(dev_type, s)),
+        ));
     }
-    data.push(Entry::new("name", Info::text(dev.get("name").map(pystr::py_str).unwrap_or_else(|| "None".into()))));
-    data.push(Entry::new("UUID", Info::text(dev.get("uuid").map(pystr::py_str).unwrap_or_else(|| "None".into()))));
-    if let Some(children) = dev.get("children").and_then(Value::as_array).filter(|c| !c.is_empty()) {
+    data.push(Entry::new(
+        "name",
+        Info::text(
+            dev.get("name")
+                .map(pystr::py_str)
+                .unwrap_or_else(|| "None".into()),
+        ),
+    ));
+    data.push(Entry::new(
+        "UUID",
+        Info::text(
+            dev.get("uuid")
+                .map(pystr::py_str)
+                .unwrap_or_else(|| "None".into()),
+        ),
+    ));
+    if let Some(children) = dev
+        .get("children")
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty())
+    {
         data.push(Entry::new(
             "child devices",
             Info::List(
@@ -1187,7 +1301,10 @@ fn format_nic(idx: usize, nic: &Value) -> Info {
     let items = nic.as_array().cloned().unwrap_or_default();
     let g = |i: usize| items.get(i).cloned().unwrap_or(Value::Null);
     let network_name = match g(8) {
-        Value::Object(m) => m.get("name").map(pystr::py_str).unwrap_or_else(|| "None".into()),
+        Value::Object(m) => m
+            .get("name")
+            .map(pystr::py_str)
+            .unwrap_or_else(|| "None".into()),
         _ => "None".to_string(),
     };
     Info::ordered(vec![
@@ -1209,7 +1326,10 @@ fn vnc_console_info(inst: &Value) -> Option<String> {
         .and_then(|h| h.get("vnc_bind_address"))
         .map(pystr::py_str)
         .filter(|b| !b.is_empty() && b != "None")?;
-    let port = inst.get("network_port").and_then(Value::as_i64).unwrap_or(0);
+    let port = inst
+        .get("network_port")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     let pnode = inst.get("pnode").map(pystr::py_str).unwrap_or_default();
     let display = port - 5900;
     let is_ipv4 = bind.parse::<std::net::Ipv4Addr>().is_ok();
@@ -1242,15 +1362,24 @@ pub fn format_instance_info(inst: &Value) -> Info {
         .map(|((n, gn), gu)| format!("{n} (group {gn}, group UUID {gu})"))
         .collect();
     let nodes = Info::List(vec![
-        Info::ordered(vec![("primary", Info::text(s("pnode"))), ("group", Info::text(pgroup))]),
+        Info::ordered(vec![
+            ("primary", Info::text(s("pnode"))),
+            ("group", Info::text(pgroup)),
+        ]),
         Info::ordered(vec![("secondaries", Info::text(pystr::comma_join(&secs)))]),
     ]);
     let mut info: Vec<(String, Info)> = vec![
         ("Instance name".into(), Info::text(s("name"))),
         ("UUID".into(), Info::text(s("uuid"))),
         ("Serial number".into(), Info::text(s("serial_no"))),
-        ("Creation time".into(), Info::text(timefmt::format_time_value(&g("ctime")))),
-        ("Modification time".into(), Info::text(timefmt::format_time_value(&g("mtime")))),
+        (
+            "Creation time".into(),
+            Info::text(timefmt::format_time_value(&g("ctime"))),
+        ),
+        (
+            "Modification time".into(),
+            Info::text(timefmt::format_time_value(&g("mtime"))),
+        ),
         ("State".into(), Info::text(istate)),
         ("Nodes".into(), nodes),
         ("Operating system".into(), Info::text(s("os"))),
@@ -1260,7 +1389,10 @@ pub fn format_instance_info(inst: &Value) -> Info {
         ),
     ];
     if inst.get("network_port").is_some() {
-        info.push(("Allocated network port".into(), Info::text(s("network_port"))));
+        info.push((
+            "Allocated network port".into(),
+            Info::text(s("network_port")),
+        ));
     }
     info.push(("Hypervisor".into(), Info::text(s("hypervisor"))));
     if let Some(c) = vnc_console_info(inst) {
@@ -1337,7 +1469,9 @@ fn info(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliErr
         ctx.outln("No instances.")?;
         return Ok(1);
     }
-    ctx.print_info(&Info::List(items.iter().map(format_instance_info).collect()))?;
+    ctx.print_info(&Info::List(
+        items.iter().map(format_instance_info).collect(),
+    ))?;
     Ok(0)
 }
 
@@ -1547,17 +1681,28 @@ pub fn build_modify(opts: &Opts, args: &[String]) -> Result<ModifyPlan, CliError
             ("pnode", jstr(opts, "new_primary_node")),
             ("hvparams", Value::Object(hvparams)),
             ("beparams", Value::Object(beparams)),
-            ("runtime_mem", opts.unit("runtime_mem").map(Value::from).unwrap_or(Value::Null)),
+            (
+                "runtime_mem",
+                opts.unit("runtime_mem")
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+            ),
             ("os_name", jstr(opts, "os")),
             ("osparams", kv_json(&opts.keyval("osparams"))),
-            ("osparams_private", kv_json(&opts.keyval("osparams_private"))),
+            (
+                "osparams_private",
+                kv_json(&opts.keyval("osparams_private")),
+            ),
             ("force_variant", jbool(opts, "force_variant")),
             ("force", jbool(opts, "force")),
             ("wait_for_sync", jbool(opts, "wait_for_sync")),
             ("offline", offline),
             ("conflicts_check", jbool(opts, "conflicts_check")),
             ("ignore_ipolicy", jbool(opts, "ignore_ipolicy")),
-            ("instance_communication", jmaybe_bool(opts, "instance_communication")),
+            (
+                "instance_communication",
+                jmaybe_bool(opts, "instance_communication"),
+            ),
         ],
     )))
 }
@@ -1566,7 +1711,11 @@ pub fn build_modify(opts: &Opts, args: &[String]) -> Result<ModifyPlan, CliError
 pub fn print_changes(ctx: &mut Ctx<'_>, result: &Value) -> Result<(), CliError> {
     for pair in result.as_array().cloned().unwrap_or_default() {
         if let Some([p, d]) = pair.as_array().map(Vec::as_slice) {
-            ctx.outln(&format!(" - {:<5} -> {}", pystr::py_str(p), pystr::py_str(d)))?;
+            ctx.outln(&format!(
+                " - {:<5} -> {}",
+                pystr::py_str(p),
+                pystr::py_str(d)
+            ))?;
         }
     }
     Ok(())

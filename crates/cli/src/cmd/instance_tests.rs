@@ -33,7 +33,19 @@ fn add_file_instance_opcode() {
     let (o, a) = parse_cmd(
         &GROUP,
         "add",
-        &["-t", "file", "--disk", "0:size=128M", "-o", "noop", "-n", "node1.example.com", "--ignore-ipolicy", "--no-start", "inst2.example.com"],
+        &[
+            "-t",
+            "file",
+            "--disk",
+            "0:size=128M",
+            "-o",
+            "noop",
+            "-n",
+            "node1.example.com",
+            "--ignore-ipolicy",
+            "--no-start",
+            "inst2.example.com",
+        ],
     );
     assert_eq!(
         build_add(&o, &a).unwrap(),
@@ -63,9 +75,26 @@ fn add_options_shape_the_opcode() {
         &GROUP,
         "add",
         &[
-            "-t", "sharedfile", "-s", "256M", "-B", "memory=256,vcpus=2", "-H", "fake:migration_mode=live",
-            "--net", "0:mode=bridged,link=br0", "--net", "2:ip=pool,network=net1",
-            "-n", "node1:node2", "--tags", "a,b", "-O", "x=1", "--no-name-check", "inst3",
+            "-t",
+            "sharedfile",
+            "-s",
+            "256M",
+            "-B",
+            "memory=256,vcpus=2",
+            "-H",
+            "fake:migration_mode=live",
+            "--net",
+            "0:mode=bridged,link=br0",
+            "--net",
+            "2:ip=pool,network=net1",
+            "-n",
+            "node1:node2",
+            "--tags",
+            "a,b",
+            "-O",
+            "x=1",
+            "--no-name-check",
+            "inst3",
         ],
     );
     let op = build_add(&o, &a).unwrap();
@@ -83,7 +112,11 @@ fn add_options_shape_the_opcode() {
     assert_eq!(op["osparams"], json!({"x": "1"}));
     assert_eq!(op["name_check"], json!(false));
     assert!(op.get("os_type").is_none());
-    let (o, a) = parse_cmd(&GROUP, "add", &["-t", "diskless", "--no-nics", "-o", "noop", "x"]);
+    let (o, a) = parse_cmd(
+        &GROUP,
+        "add",
+        &["-t", "diskless", "--no-nics", "-o", "noop", "x"],
+    );
     let op = build_add(&o, &a).unwrap();
     assert_eq!(op["disks"], json!([]));
     assert_eq!(op["nics"], json!([]));
@@ -99,12 +132,20 @@ fn add_refuses_bad_disk_specs() {
         msg(&["-t", "file", "--disk", "0:size=1G", "-s", "1G", "x"]),
         "Failure: prerequisites not met for this operation:\nerror type: wrong_input, error details:\nPlease use either the '--disk' or '-s' option"
     );
-    assert!(msg(&["-t", "file", "--disk", "x:size=1G", "i"]).contains("Invalid disk index passed: invalid literal for int() with base 10: 'x'"));
-    assert!(msg(&["-t", "file", "--disk", "0:mode=rw", "i"]).contains("Missing size or adoption source for disk 0"));
-    assert!(msg(&["-t", "file", "--disk", "0:size=1G,adopt=lv", "i"]).contains("Only one of 'size' and 'adopt' allowed (disk 0)"));
+    assert!(msg(&["-t", "file", "--disk", "x:size=1G", "i"])
+        .contains("Invalid disk index passed: invalid literal for int() with base 10: 'x'"));
+    assert!(msg(&["-t", "file", "--disk", "0:mode=rw", "i"])
+        .contains("Missing size or adoption source for disk 0"));
+    assert!(msg(&["-t", "file", "--disk", "0:size=1G,adopt=lv", "i"])
+        .contains("Only one of 'size' and 'adopt' allowed (disk 0)"));
     // `no_size` is size=False, which Ganeti's ParseUnit refuses
-    assert_eq!(msg(&["-t", "file", "--disk", "0:no_size", "i"]), "Unhandled Ganeti error: Invalid format");
-    assert!(msg(&["--forthcoming", "--commit", "-t", "diskless", "i"]).contains("mutally exclusive"));
+    assert_eq!(
+        msg(&["-t", "file", "--disk", "0:no_size", "i"]),
+        "Unhandled Ganeti error: Invalid format"
+    );
+    assert!(
+        msg(&["--forthcoming", "--commit", "-t", "diskless", "i"]).contains("mutally exclusive")
+    );
     assert_eq!(
         msg(&["-t", "diskless", "-H", "fake:frob=1", "i"]),
         "Parameter Error: Unknown parameter 'frob'"
@@ -122,7 +163,11 @@ fn add_prints_the_job_log() {
     };
     let logs: Vec<String> = out.lines().map(|l| l[25..].to_string()).collect();
     let logs: Vec<&str> = logs.iter().map(String::as_str).collect();
-    let env = master(28, vec![JobPlan::ok(json!(["node1.example.com"])).with_logs(&logs)], |_, _| None);
+    let env = master(
+        28,
+        vec![JobPlan::ok(json!(["node1.example.com"])).with_logs(&logs)],
+        |_, _| None,
+    );
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     let (our_rc, our_out, our_err) = run_cmd(&env, &a);
     assert_eq!((our_rc, our_err.as_str()), (rc, err.as_str()));
@@ -208,8 +253,15 @@ fn instance_rows() -> Value {
     // name, hypervisor, os, pnode, status, oper_ram (status 3 = unavailable)
     let row = |n: &str, st: &str, ram: Option<i64>| {
         json!([
-            [0, n], [0, "fake"], [0, "noop"], [0, "node1.example.com"], [0, st],
-            match ram { Some(r) => json!([0, r]), None => json!([3, null]) }
+            [0, n],
+            [0, "fake"],
+            [0, "noop"],
+            [0, "node1.example.com"],
+            [0, st],
+            match ram {
+                Some(r) => json!([0, r]),
+                None => json!([3, null]),
+            }
         ])
     };
     json!({
@@ -232,12 +284,20 @@ fn instance_rows() -> Value {
 
 #[test]
 fn list_output_matches_reference() {
-    for name in ["instance_list", "instance_list_noheaders", "instance_list_sep", "instance_list_noheaders_sep"] {
+    for name in [
+        "instance_list",
+        "instance_list_noheaders",
+        "instance_list_sep",
+        "instance_list_noheaders_sep",
+    ] {
         let Some((args, out, err, rc)) = case(name) else {
             return;
         };
         let env = master(1, vec![], |m, a| {
-            assert_eq!(a[1], json!(["name", "hypervisor", "os", "pnode", "status", "oper_ram"]));
+            assert_eq!(
+                a[1],
+                json!(["name", "hypervisor", "os", "pnode", "status", "oper_ram"])
+            );
             (m == Method::Query).then(|| Ok(instance_rows()))
         });
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -247,24 +307,59 @@ fn list_output_matches_reference() {
 
 #[test]
 fn list_filters_and_fields() {
-    let env = master(1, vec![], |m, _| (m == Method::Query).then(|| Ok(instance_rows())));
-    run_cmd(&env, &["gnt-instance", "list", "-o", "+disk_template", "inst1", "web*"]);
+    let env = master(1, vec![], |m, _| {
+        (m == Method::Query).then(|| Ok(instance_rows()))
+    });
+    run_cmd(
+        &env,
+        &[
+            "gnt-instance",
+            "list",
+            "-o",
+            "+disk_template",
+            "inst1",
+            "web*",
+        ],
+    );
     let q = env.calls(Method::Query);
     assert_eq!(q[0][0], json!("instance"));
     assert_eq!(
         q[0][1],
-        json!(["name", "hypervisor", "os", "pnode", "status", "oper_ram", "disk_template"])
+        json!([
+            "name",
+            "hypervisor",
+            "os",
+            "pnode",
+            "status",
+            "oper_ram",
+            "disk_template"
+        ])
     );
     assert_eq!(
         q[0][2],
-        json!(["|", ["==", "name", "inst1"], ["=~", "name", "^web[^.]*(\\..*)?$"]])
+        json!([
+            "|",
+            ["==", "name", "inst1"],
+            ["=~", "name", "^web[^.]*(\\..*)?$"]
+        ])
     );
-    let env = master(1, vec![], |m, _| (m == Method::Query).then(|| Ok(instance_rows())));
-    run_cmd(&env, &["gnt-instance", "list", "-F", "status == \"running\""]);
-    assert_eq!(env.calls(Method::Query)[0][2], json!(["==", "status", "running"]));
+    let env = master(1, vec![], |m, _| {
+        (m == Method::Query).then(|| Ok(instance_rows()))
+    });
+    run_cmd(
+        &env,
+        &["gnt-instance", "list", "-F", "status == \"running\""],
+    );
+    assert_eq!(
+        env.calls(Method::Query)[0][2],
+        json!(["==", "status", "running"])
+    );
     // GNT_INSTANCE_LIST injects default options
-    let mut env = master(1, vec![], |m, _| (m == Method::Query).then(|| Ok(instance_rows())));
-    env.vars.push(("GNT_INSTANCE_LIST".into(), "-o name --no-headers".into()));
+    let mut env = master(1, vec![], |m, _| {
+        (m == Method::Query).then(|| Ok(instance_rows()))
+    });
+    env.vars
+        .push(("GNT_INSTANCE_LIST".into(), "-o name --no-headers".into()));
     let (rc, out, _) = run_cmd(&env, &["gnt-instance", "list"]);
     assert_eq!(rc, 0);
     assert_eq!(env.calls(Method::Query)[0][1], json!(["name"]));
@@ -306,7 +401,9 @@ fn multi_instance_operations() {
     let Some((args, out, err, rc)) = case("instance_startup_multiple") else {
         return;
     };
-    let env = master(59, vec![], |m, _| (m == Method::Query).then(|| Ok(names_answer())));
+    let env = master(59, vec![], |m, _| {
+        (m == Method::Query).then(|| Ok(names_answer()))
+    });
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(run_cmd(&env, &a), (rc, out, err));
     assert_eq!(
@@ -324,12 +421,16 @@ fn multi_instance_operations() {
     let Some((args, out, err, rc)) = case("err_shutdown_multiple_no_tty") else {
         return;
     };
-    let env = master(1, vec![], |m, _| (m == Method::Query).then(|| Ok(names_answer())));
+    let env = master(1, vec![], |m, _| {
+        (m == Method::Query).then(|| Ok(names_answer()))
+    });
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(run_cmd(&env, &a), (rc, out, err));
     assert!(submitted_ops(&env).is_empty());
     // the same with a "y" on the terminal goes ahead
-    let env = master(61, vec![], |m, _| (m == Method::Query).then(|| Ok(names_answer())));
+    let env = master(61, vec![], |m, _| {
+        (m == Method::Query).then(|| Ok(names_answer()))
+    });
     env.answers.borrow_mut().push_back(Some("y".into()));
     let (rc, out, _) = run_cmd(&env, &a);
     assert_eq!(rc, 0);
@@ -338,7 +439,9 @@ fn multi_instance_operations() {
     let Some((args, out, err, rc)) = case("instance_reboot") else {
         return;
     };
-    let env = master(39, vec![], |m, _| (m == Method::Query).then(|| Ok(names_answer())));
+    let env = master(39, vec![], |m, _| {
+        (m == Method::Query).then(|| Ok(names_answer()))
+    });
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(run_cmd(&env, &a), (rc, out, err));
     assert_eq!(submitted_ops(&env)[0]["reboot_type"], json!("hard"));
@@ -347,7 +450,9 @@ fn multi_instance_operations() {
     let Some((args, out, err, rc)) = case("err_unknown_instance_startup") else {
         return;
     };
-    let env = master(1, vec![], |m, _| (m == Method::Query).then(|| Ok(names_answer())));
+    let env = master(1, vec![], |m, _| {
+        (m == Method::Query).then(|| Ok(names_answer()))
+    });
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(run_cmd(&env, &a), (rc, out, err));
     let Some((args, out, err, rc)) = case("err_missing_argument_startup") else {
@@ -365,7 +470,11 @@ fn shutdown_and_startup_options() {
         json!({"OP_ID": "OP_INSTANCE_SHUTDOWN", "instance_name": "x", "force": false, "timeout": 0,
                "ignore_offline_nodes": false, "no_remember": true})
     );
-    let (o, _) = parse_cmd(&GROUP, "startup", &["-H", "acpi=false", "-B", "maxmem=256", "x"]);
+    let (o, _) = parse_cmd(
+        &GROUP,
+        "startup",
+        &["-H", "acpi=false", "-B", "maxmem=256", "x"],
+    );
     let op = build_startup("x", &o).unwrap();
     assert_eq!(op["hvparams"], json!({"acpi": "false"}));
     assert_eq!(op["beparams"], json!({"maxmem": "256"}));
@@ -380,7 +489,9 @@ fn remove_without_force_and_terminal_does_nothing() {
     let Some((args, out, err, rc)) = case("err_remove_no_force_no_tty") else {
         return;
     };
-    let env = master(1, vec![], |m, _| (m == Method::Query).then(|| Ok(names_answer())));
+    let env = master(1, vec![], |m, _| {
+        (m == Method::Query).then(|| Ok(names_answer()))
+    });
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(run_cmd(&env, &a), (rc, out, err));
     assert!(submitted_ops(&env).is_empty());
@@ -414,7 +525,11 @@ fn rename_modify_and_disks() {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         assert_eq!(run_cmd(&env, &a), (rc, out, err), "{name}");
     }
-    let (o, a) = parse_cmd(&GROUP, "modify", &["--ignore-ipolicy", "-B", "memory=512,vcpus=2", "x"]);
+    let (o, a) = parse_cmd(
+        &GROUP,
+        "modify",
+        &["--ignore-ipolicy", "-B", "memory=512,vcpus=2", "x"],
+    );
     let ModifyPlan::Op(op) = build_modify(&o, &a).unwrap() else {
         panic!()
     };
@@ -425,20 +540,44 @@ fn rename_modify_and_disks() {
     let (o, a) = parse_cmd(
         &GROUP,
         "modify",
-        &["--net", "add:mode=bridged", "--net", "0:link=br1", "--disk", "add:size=1G", "--disk", "1:remove", "--offline", "x"],
+        &[
+            "--net",
+            "add:mode=bridged",
+            "--net",
+            "0:link=br1",
+            "--disk",
+            "add:size=1G",
+            "--disk",
+            "1:remove",
+            "--offline",
+            "x",
+        ],
     );
     let ModifyPlan::Op(op) = build_modify(&o, &a).unwrap() else {
         panic!()
     };
-    assert_eq!(op["nics"], json!([["add", -1, {"mode": "bridged"}], ["modify", "0", {"link": "br1"}]]));
-    assert_eq!(op["disks"], json!([["add", -1, {"size": 1024}], ["remove", "1", {}]]));
+    assert_eq!(
+        op["nics"],
+        json!([["add", -1, {"mode": "bridged"}], ["modify", "0", {"link": "br1"}]])
+    );
+    assert_eq!(
+        op["disks"],
+        json!([["add", -1, {"size": 1024}], ["remove", "1", {}]])
+    );
     assert_eq!(op["offline"], json!(true));
     let (o, a) = parse_cmd(&GROUP, "modify", &["--disk", "add:mode=rw", "x"]);
     assert!(build_modify(&o, &a).is_err());
     let (o, a) = parse_cmd(&GROUP, "modify", &["--disk", "0:add,remove", "x"]);
     assert!(build_modify(&o, &a).is_err());
-    let (o, a) = parse_cmd(&GROUP, "modify", &["-t", "plain", "--file-driver", "loop", "x"]);
-    assert!(matches!(build_modify(&o, &a).unwrap(), ModifyPlan::Refuse(_, 1)));
+    let (o, a) = parse_cmd(
+        &GROUP,
+        "modify",
+        &["-t", "plain", "--file-driver", "loop", "x"],
+    );
+    assert!(matches!(
+        build_modify(&o, &a).unwrap(),
+        ModifyPlan::Refuse(_, 1)
+    ));
     let (o, a) = parse_cmd(&GROUP, "grow-disk", &["--absolute", "x", "0", "1G"]);
     assert_eq!(
         build_grow_disk(&o, &a).unwrap(),
@@ -448,7 +587,10 @@ fn rename_modify_and_disks() {
     let (o, a) = parse_cmd(&GROUP, "grow-disk", &["x", "one", "1G"]);
     assert!(build_grow_disk(&o, &a).is_err());
     let (o, a) = parse_cmd(&GROUP, "replace-disks", &["-p", "--disks", "0,1", "x"]);
-    assert_eq!(build_replace_disks(&o, &a).unwrap()["mode"], json!("replace_on_primary"));
+    assert_eq!(
+        build_replace_disks(&o, &a).unwrap()["mode"],
+        json!("replace_on_primary")
+    );
     let (o, a) = parse_cmd(&GROUP, "replace-disks", &["-p", "-s", "x"]);
     assert!(build_replace_disks(&o, &a).is_err());
 }
@@ -460,7 +602,9 @@ fn reinstall_and_grow_print_logs() {
     };
     let env = master(
         58,
-        vec![JobPlan::ok(Value::Null).with_logs(&[" - INFO: Running instance OS create scripts..."])],
+        vec![
+            JobPlan::ok(Value::Null).with_logs(&[" - INFO: Running instance OS create scripts..."])
+        ],
         |m, _| (m == Method::Query).then(|| Ok(names_answer())),
     );
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -506,8 +650,14 @@ fn info_matches_reference() {
     assert_eq!((rc, err.as_str()), (0, ""));
     let ts = ganeti_clifmt::timefmt::format_time(Some(1_795_447_034.5));
     let expected = expected
-        .replace("Creation time: 2026-11-23 15:17:14", &format!("Creation time: {ts}"))
-        .replace("Modification time: 2026-11-23 15:17:14", &format!("Modification time: {ts}"));
+        .replace(
+            "Creation time: 2026-11-23 15:17:14",
+            &format!("Creation time: {ts}"),
+        )
+        .replace(
+            "Modification time: 2026-11-23 15:17:14",
+            &format!("Modification time: {ts}"),
+        );
     assert_eq!(out, expected);
     assert_eq!(
         submitted_ops(&env)[0],
@@ -521,7 +671,10 @@ fn info_matches_reference() {
     assert_eq!(submitted_ops(&env)[0]["use_locking"], json!(false));
     let env = master(31, vec![], |_, _| None);
     let (rc, _, err) = run_cmd(&env, &["gnt-instance", "info", "--all", "x"]);
-    assert_eq!((rc, err.as_str()), (1, "Cannot use --all if you specify instance names.\n"));
+    assert_eq!(
+        (rc, err.as_str()),
+        (1, "Cannot use --all if you specify instance names.\n")
+    );
 }
 
 #[test]
@@ -532,7 +685,11 @@ fn console_of_fake_instances() {
     let env = master(1, vec![], |m, _| match m {
         Method::QueryConfigValues => Some(Ok(json!(["cluster.example.com"]))),
         Method::Query => Some(Ok(query_answer(
-            &[("name", "Instance", "text"), ("console", "Console", "other"), ("oper_state", "Running", "bool")],
+            &[
+                ("name", "Instance", "text"),
+                ("console", "Console", "other"),
+                ("oper_state", "Running", "bool"),
+            ],
             &[vec![
                 json!("inst1.example.com"),
                 json!({"instance": "inst1.example.com", "kind": "msg", "message": "Console not available for fake hypervisor"}),
@@ -549,13 +706,23 @@ fn console_of_fake_instances() {
 
 #[test]
 fn alias_and_argv0() {
-    let env = master(36, vec![], |m, _| (m == Method::Query).then(|| Ok(names_answer())));
+    let env = master(36, vec![], |m, _| {
+        (m == Method::Query).then(|| Ok(names_answer()))
+    });
     let (rc, out, _) = run_cmd(&env, &["/usr/sbin/gnt-instance", "start", "inst2"]);
-    assert_eq!((rc, out.as_str()), (0, "Waiting for job 36 for inst2.example.com ...\n"));
+    assert_eq!(
+        (rc, out.as_str()),
+        (0, "Waiting for job 36 for inst2.example.com ...\n")
+    );
     // `gnt instance ...` is the same tool
-    let env = master(37, vec![], |m, _| (m == Method::Query).then(|| Ok(names_answer())));
+    let env = master(37, vec![], |m, _| {
+        (m == Method::Query).then(|| Ok(names_answer()))
+    });
     let (rc, out, _) = run_cmd(&env, &["gnt", "instance", "stop", "inst2.example.com"]);
-    assert_eq!((rc, out.as_str()), (0, "Waiting for job 37 for inst2.example.com ...\n"));
+    assert_eq!(
+        (rc, out.as_str()),
+        (0, "Waiting for job 37 for inst2.example.com ...\n")
+    );
     let submit = env.calls(Method::SubmitManyJobs);
     assert_eq!(submit[0][0][0][0]["reason"][0][1], json!("stop"));
     let _ = argv(&[]);

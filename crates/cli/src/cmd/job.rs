@@ -26,7 +26,13 @@ pub const LIST_DEF_FIELDS: &[&str] = &["id", "status", "summary"];
 pub const EXIT_CONFIRMATION: i32 = 13;
 
 const USER_JOB_STATUS: &[&str] = &[
-    "queued", "waiting", "canceling", "running", "canceled", "success", "error",
+    "queued",
+    "waiting",
+    "canceling",
+    "running",
+    "canceled",
+    "success",
+    "error",
 ];
 
 /// The column formats `gnt-job list` overrides.
@@ -78,8 +84,8 @@ fn list(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliErr
     }
     req.namefield = Some("id");
     req.isnumeric = true;
-    req.qfilter = status_filter_values(opts)
-        .and_then(|s| qfilter::make_simple_filter("status", &s));
+    req.qfilter =
+        status_filter_values(opts).and_then(|s| qfilter::make_simple_filter("status", &s));
     query::generic_list(ctx, &req, &list_overrides())
 }
 
@@ -226,7 +232,9 @@ fn multi_job_action(
 fn cancel(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
     let kill = opts.flag("kill");
     if kill && !opts.flag("yes_do_it") {
-        return Err(GanetiErr::inval("The --kill option must be confirmed with --yes-do-it").into());
+        return Err(
+            GanetiErr::inval("The --kill option must be confirmed with --yes-do-it").into(),
+        );
     }
     let name = if kill { "KILL" } else { "Cancel" };
     multi_job_action(
@@ -306,8 +314,15 @@ pub fn format_job_info(row: &[(ganeti_clifmt::table::ResultStatus, Value)]) -> I
     };
     info.push(Entry::new("Total processing time", Info::text(total)));
     let list = |i: usize| g(i).as_array().cloned().unwrap_or_default();
-    let (ops, res, sts, logs, s_ts, x_ts, e_ts) =
-        (list(2), list(3), list(4), list(5), list(6), list(7), list(8));
+    let (ops, res, sts, logs, s_ts, x_ts, e_ts) = (
+        list(2),
+        list(3),
+        list(4),
+        list(5),
+        list(6),
+        list(7),
+        list(8),
+    );
     let mut opcodes = Vec::new();
     for i in 0..ops.len().min(res.len()).min(sts.len()).min(logs.len()) {
         let op = &ops[i];
@@ -350,17 +365,25 @@ pub fn format_job_info(row: &[(ganeti_clifmt::table::ResultStatus, Value)]) -> I
 
 /// The fields `gnt-job info` queries.
 pub const INFO_FIELDS: &[&str] = &[
-    "id", "status", "ops", "opresult", "opstatus", "oplog", "opstart", "opexec", "opend",
-    "received_ts", "start_ts", "end_ts",
+    "id",
+    "status",
+    "ops",
+    "opresult",
+    "opstatus",
+    "oplog",
+    "opstart",
+    "opexec",
+    "opend",
+    "received_ts",
+    "start_ts",
+    "end_ts",
 ];
 
 fn info(ctx: &mut Ctx<'_>, _opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
     let ids = parse_job_ids(&args)?;
-    let filter = qfilter::make_simple_filter(
-        "id",
-        &ids.iter().map(|i| i.to_string()).collect::<Vec<_>>(),
-    )
-    .map(|f| numeric_filter(&f));
+    let filter =
+        qfilter::make_simple_filter("id", &ids.iter().map(|i| i.to_string()).collect::<Vec<_>>())
+            .map(|f| numeric_filter(&f));
     let resp = ctx.query("job", INFO_FIELDS, filter)?;
     let items: Vec<Info> = resp.data.iter().map(|r| format_job_info(r)).collect();
     ctx.print_info(&Info::List(items))?;

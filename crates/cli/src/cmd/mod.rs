@@ -98,7 +98,9 @@ pub fn jint(opts: &Opts, dest: &str) -> Value {
 
 /// A tri-state boolean option as JSON (`null` when unset).
 pub fn jmaybe_bool(opts: &Opts, dest: &str) -> Value {
-    opts.maybe_bool(dest).map(Value::Bool).unwrap_or(Value::Null)
+    opts.maybe_bool(dest)
+        .map(Value::Bool)
+        .unwrap_or(Value::Null)
 }
 
 /// A `k=v` value as the text Python would print (`str(value)`).
@@ -265,7 +267,8 @@ pub(crate) mod fakemaster {
         extra: impl FnMut(Method, &Value) -> Option<Result<Value, LuxiError>> + 'static,
     ) -> FakeEnv {
         let plans = Rc::new(RefCell::new(plans.into_iter()));
-        let jobs: Rc<RefCell<HashMap<u64, (JobPlan, bool)>>> = Rc::new(RefCell::new(HashMap::new()));
+        let jobs: Rc<RefCell<HashMap<u64, (JobPlan, bool)>>> =
+            Rc::new(RefCell::new(HashMap::new()));
         let next = Rc::new(RefCell::new(first_id));
         let mut extra: Extra = Box::new(extra);
         FakeEnv::new(move |m, args| {
@@ -335,7 +338,9 @@ pub(crate) mod fakemaster {
                 }
                 other => match extra(other, args) {
                     Some(r) => r,
-                    None => Err(LuxiError::Protocol(format!("unexpected call {other:?} {args}"))),
+                    None => Err(LuxiError::Protocol(format!(
+                        "unexpected call {other:?} {args}"
+                    ))),
                 },
             }
         })
@@ -350,3 +355,6 @@ pub(crate) mod fakemaster {
         })
     }
 }
+
+#[cfg(test)]
+mod tools_tests;

@@ -18,7 +18,14 @@ use crate::optparse::Opts;
 use crate::query::{self, ListRequest, TagKind};
 
 /// Default fields of `gnt-network list`.
-pub const LIST_DEF_FIELDS: &[&str] = &["name", "network", "gateway", "mac_prefix", "group_list", "tags"];
+pub const LIST_DEF_FIELDS: &[&str] = &[
+    "name",
+    "network",
+    "gateway",
+    "mac_prefix",
+    "group_list",
+    "tags",
+];
 
 /// Ganeti's default bridge (`constants.DEFAULT_BRIDGE`).
 pub const DEFAULT_BRIDGE: &str = "xen-br0";
@@ -50,7 +57,10 @@ pub fn build_add(opts: &Opts, args: &[String]) -> Result<Value, CliError> {
             ("gateway6", jstr(opts, "gateway6")),
             ("network6", jstr(opts, "network6")),
             ("mac_prefix", jstr(opts, "mac_prefix")),
-            ("add_reserved_ips", reserved_ips(opts.str("add_reserved_ips"))),
+            (
+                "add_reserved_ips",
+                reserved_ips(opts.str("add_reserved_ips")),
+            ),
             ("conflicts_check", jbool(opts, "conflicts_check")),
             ("tags", json!(tags)),
         ],
@@ -110,7 +120,10 @@ fn disconnect(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, 
     for group in default_groups(ctx, &args[1..])? {
         let op = opcode(
             "OP_NETWORK_DISCONNECT",
-            vec![("group_name", json!(group)), ("network_name", json!(network))],
+            vec![
+                ("group_name", json!(group)),
+                ("network_name", json!(network)),
+            ],
         );
         ctx.submit_opcode(op, opts)?;
     }
@@ -286,8 +299,14 @@ fn info(ctx: &mut Ctx<'_>, _opts: &Opts, args: Vec<String>) -> Result<i32, CliEr
 pub fn build_modify(opts: &Opts, args: &[String]) -> Option<Value> {
     let changes = vec![
         ("gateway", jstr(opts, "gateway")),
-        ("add_reserved_ips", reserved_ips(opts.str("add_reserved_ips"))),
-        ("remove_reserved_ips", reserved_ips(opts.str("remove_reserved_ips"))),
+        (
+            "add_reserved_ips",
+            reserved_ips(opts.str("add_reserved_ips")),
+        ),
+        (
+            "remove_reserved_ips",
+            reserved_ips(opts.str("remove_reserved_ips")),
+        ),
         ("mac_prefix", jstr(opts, "mac_prefix")),
         ("gateway6", jstr(opts, "gateway6")),
         ("network6", jstr(opts, "network6")),
@@ -312,7 +331,10 @@ fn modify(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliE
 fn remove(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
     let op = opcode(
         "OP_NETWORK_REMOVE",
-        vec![("network_name", json!(args[0])), ("force", jbool(opts, "force"))],
+        vec![
+            ("network_name", json!(args[0])),
+            ("force", jbool(opts, "force")),
+        ],
     );
     ctx.submit_or_send(op, opts)?;
     Ok(0)

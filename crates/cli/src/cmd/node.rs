@@ -22,12 +22,26 @@ use crate::query::{self, ListRequest, TagKind};
 
 /// Default fields of `gnt-node list`.
 pub const LIST_DEF_FIELDS: &[&str] = &[
-    "name", "dtotal", "dfree", "mtotal", "mnode", "mfree", "pinst_cnt", "sinst_cnt",
+    "name",
+    "dtotal",
+    "dfree",
+    "mtotal",
+    "mnode",
+    "mfree",
+    "pinst_cnt",
+    "sinst_cnt",
 ];
 
 /// Default fields of `gnt-node list-storage`.
-pub const LIST_STOR_DEF_FIELDS: &[&str] =
-    &["node", "type", "name", "size", "used", "free", "allocatable"];
+pub const LIST_STOR_DEF_FIELDS: &[&str] = &[
+    "node",
+    "type",
+    "name",
+    "size",
+    "used",
+    "free",
+    "allocatable",
+];
 
 /// Default fields of `gnt-node volumes`.
 pub const LIST_VOL_DEF_FIELDS: &[&str] = &["node", "phys", "vg", "name", "size", "instance"];
@@ -98,7 +112,9 @@ pub fn format_node_info(row: &[Value]) -> Info {
 
 fn info(ctx: &mut Ctx<'_>, _opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
     let rows = ctx.query_named("node", INFO_FIELDS, &args)?;
-    ctx.print_info(&Info::List(rows.iter().map(|r| format_node_info(r)).collect()))?;
+    ctx.print_info(&Info::List(
+        rows.iter().map(|r| format_node_info(r)).collect(),
+    ))?;
     Ok(0)
 }
 
@@ -137,8 +153,14 @@ pub fn build_modify(opts: &Opts, args: &[String]) -> Result<Option<Value>, CliEr
             ("ndparams", ndparams),
             ("auto_promote", jbool(opts, "auto_promote")),
             ("powered", jmaybe_bool(opts, "node_powered")),
-            ("hv_state", Value::Object(flat_to_dict(&opts.ident_kv_list("hv_state")))),
-            ("disk_state", Value::Object(flat_to_dict(&opts.ident_kv_list("disk_state")))),
+            (
+                "hv_state",
+                Value::Object(flat_to_dict(&opts.ident_kv_list("hv_state"))),
+            ),
+            (
+                "disk_state",
+                Value::Object(flat_to_dict(&opts.ident_kv_list("disk_state"))),
+            ),
         ],
     )))
 }
@@ -163,7 +185,10 @@ fn modify(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliE
 }
 
 fn remove(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    ctx.submit_opcode(opcode("OP_NODE_REMOVE", vec![("node_name", json!(args[0]))]), opts)?;
+    ctx.submit_opcode(
+        opcode("OP_NODE_REMOVE", vec![("node_name", json!(args[0]))]),
+        opts,
+    )?;
     Ok(0)
 }
 

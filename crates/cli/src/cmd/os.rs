@@ -45,7 +45,11 @@ fn list(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i32, CliEr
     for row in result.as_array().cloned().unwrap_or_default() {
         let name = row.get(0).map(pystr::py_str).unwrap_or_default();
         let variants = row.get(1).map(items).unwrap_or_default();
-        rows.extend(os_names(&name, &variants).into_iter().map(|n| Some(vec![n])));
+        rows.extend(
+            os_names(&name, &variants)
+                .into_iter()
+                .map(|n| Some(vec![n])),
+        );
     }
     let lines = generate_table(
         &[TableField::text("Name")],
@@ -63,8 +67,16 @@ fn list(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i32, CliEr
 fn info(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
     let result = ctx.submit_opcode(
         diagnose_op(&[
-            "name", "valid", "variants", "parameters", "api_versions", "blacklisted", "hidden",
-            "os_hvp", "osparams", "trusted",
+            "name",
+            "valid",
+            "variants",
+            "parameters",
+            "api_versions",
+            "blacklisted",
+            "hidden",
+            "os_hvp",
+            "osparams",
+            "trusted",
         ]),
         opts,
     )?;
@@ -116,7 +128,11 @@ fn info(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliErr
             ctx.outln("  - parameters:")?;
             for p in g(3).as_array().cloned().unwrap_or_default() {
                 if let Some([pn, pd]) = p.as_array().map(Vec::as_slice) {
-                    ctx.outln(&format!("    - {}: {}", pystr::py_str(pn), pystr::py_str(pd)))?;
+                    ctx.outln(&format!(
+                        "    - {}: {}",
+                        pystr::py_str(pn),
+                        pystr::py_str(pd)
+                    ))?;
                 }
             }
         }
@@ -190,7 +206,14 @@ pub fn nice_sort(v: &mut [String]) {
 
 fn diagnose(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i32, CliError> {
     let result = ctx.submit_opcode(
-        diagnose_op(&["name", "valid", "variants", "node_status", "hidden", "blacklisted"]),
+        diagnose_op(&[
+            "name",
+            "valid",
+            "variants",
+            "node_status",
+            "hidden",
+            "blacklisted",
+        ]),
         opts,
     )?;
     if result.is_null() {
@@ -210,7 +233,11 @@ fn diagnose(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i32, C
             let mut node_hidden = Vec::new();
             if let Some(first) = entries.first().and_then(Value::as_array) {
                 let f = |i: usize| first.get(i).cloned().unwrap_or(Value::Null);
-                let mut msg = format!("{} (path: {})", os_status(&f(1), &f(2)), pystr::py_str(&f(0)));
+                let mut msg = format!(
+                    "{} (path: {})",
+                    os_status(&f(1), &f(2)),
+                    pystr::py_str(&f(0))
+                );
                 let api: Vec<i64> = f(5)
                     .as_array()
                     .map(|a| a.iter().filter_map(Value::as_i64).collect())
@@ -221,7 +248,10 @@ fn diagnose(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i32, C
                 } else {
                     msg.push_str(&format!(
                         " [API versions: {}]",
-                        api.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                        api.iter()
+                            .map(i64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ));
                 }
                 if max_api >= 15 {
@@ -247,7 +277,11 @@ fn diagnose(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i32, C
                         msg.push_str(&format!(" [parameters: {}]", params.join(", ")));
                     }
                 }
-                msg.push_str(if pystr::py_truthy(&f(6)) { " [trusted]" } else { " [untrusted]" });
+                msg.push_str(if pystr::py_truthy(&f(6)) {
+                    " [trusted]"
+                } else {
+                    " [untrusted]"
+                });
                 if pystr::py_truthy(&f(1)) {
                     valid.push((node.clone(), msg));
                 } else {
@@ -290,7 +324,11 @@ fn diagnose(ctx: &mut Ctx<'_>, opts: &Opts, _args: Vec<String>) -> Result<i32, C
             let mut keys: Vec<String> = map.iter().map(|(k, _)| k.clone()).collect();
             nice_sort(&mut keys);
             for k in keys {
-                let msg = map.iter().find(|(n, _)| *n == k).map(|(_, m)| m.clone()).unwrap_or_default();
+                let msg = map
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, m)| m.clone())
+                    .unwrap_or_default();
                 ctx.outln(&format!("  Node: {k}, status: {msg}"))?;
                 if let Some((_, hs)) = hidden.iter().find(|(n, _)| *n == k) {
                     for h in hs {
@@ -333,7 +371,11 @@ pub fn build_modify(opts: &Opts, args: &[String]) -> Result<Option<Value>, CliEr
     };
     let ohid = ddm(opts.maybe_bool("hidden"));
     let oblk = ddm(opts.maybe_bool("blacklisted"));
-    if os_hvp.is_null() && osp.is_null() && osp_private.is_null() && ohid.is_null() && oblk.is_null()
+    if os_hvp.is_null()
+        && osp.is_null()
+        && osp_private.is_null()
+        && ohid.is_null()
+        && oblk.is_null()
     {
         return Ok(None);
     }
@@ -398,8 +440,21 @@ static COMMANDS: &[CmdDef] = &[
         name: "modify",
         usage: "",
         description: "Modify the OS parameters",
-        args: &[ArgSpec { min: 1, max: Some(1) }],
-        options: &[&HVLIST, &OS_PARAMETERS, &OS_PARAMETERS_PRIVATE, &DRY_RUN, &PRIORITY, &HIDDEN, &BLACKLISTED, &SUBMIT, &PRINT_JOBID],
+        args: &[ArgSpec {
+            min: 1,
+            max: Some(1),
+        }],
+        options: &[
+            &HVLIST,
+            &OS_PARAMETERS,
+            &OS_PARAMETERS_PRIVATE,
+            &DRY_RUN,
+            &PRIORITY,
+            &HIDDEN,
+            &BLACKLISTED,
+            &SUBMIT,
+            &PRINT_JOBID,
+        ],
         env_override: false,
         run: modify,
     },
@@ -424,7 +479,10 @@ mod tests {
 
     #[test]
     fn nice_sorting() {
-        let mut v: Vec<String> = ["node10", "node9", "node1"].iter().map(|s| s.to_string()).collect();
+        let mut v: Vec<String> = ["node10", "node9", "node1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         nice_sort(&mut v);
         assert_eq!(v, vec!["node1", "node9", "node10"]);
     }

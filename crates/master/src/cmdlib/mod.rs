@@ -118,7 +118,12 @@ pub struct OpCtx<'a> {
 
 impl<'a> OpCtx<'a> {
     pub(crate) fn new(master: &'a Master, job: &'a mut Job, idx: usize, ctl: &'a JobCtl) -> Self {
-        OpCtx { master, job, idx, ctl }
+        OpCtx {
+            master,
+            job,
+            idx,
+            ctl,
+        }
     }
 
     /// The opcode's parameters (validated, defaults filled).
@@ -133,7 +138,10 @@ impl<'a> OpCtx<'a> {
 
     /// Whether this is a dry run (prerequisites only).
     pub fn dry_run(&self) -> bool {
-        self.op().get("dry_run").and_then(Value::as_bool).unwrap_or(false)
+        self.op()
+            .get("dry_run")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 
     /// Whether cancellation was requested (long operations may stop early).

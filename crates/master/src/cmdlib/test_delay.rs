@@ -46,7 +46,9 @@ fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     let op = ctx.op().clone();
     let d = duration(&op);
     if d <= 0.0 {
-        return Err(GanetiError::wrong_input("Duration must be greater than zero"));
+        return Err(GanetiError::wrong_input(
+            "Duration must be greater than zero",
+        ));
     }
     let cfg = ctx.config()?;
     for n in str_list(&op, "on_nodes") {

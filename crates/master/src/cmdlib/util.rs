@@ -31,14 +31,21 @@ pub fn u64_param(op: &Dict, name: &str) -> Option<u64> {
 
 /// A dict parameter (absent/null → empty).
 pub fn dict_param(op: &Dict, name: &str) -> Dict {
-    op.get(name).and_then(Value::as_object).cloned().unwrap_or_default()
+    op.get(name)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A list-of-strings parameter.
 pub fn str_list(op: &Dict, name: &str) -> Vec<String> {
     op.get(name)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -55,6 +62,8 @@ pub fn check_name(kind: &str, name: &str) -> Result<(), GanetiError> {
     if ok {
         Ok(())
     } else {
-        Err(GanetiError::wrong_input(format!("Invalid {kind} name '{name}'")))
+        Err(GanetiError::wrong_input(format!(
+            "Invalid {kind} name '{name}'"
+        )))
     }
 }

@@ -43,11 +43,19 @@ pub struct LockReq {
 impl LockReq {
     /// A shared lock on one name.
     pub fn shared(level: Level, name: impl Into<String>) -> Self {
-        LockReq { level, name: Some(name.into()), exclusive: false }
+        LockReq {
+            level,
+            name: Some(name.into()),
+            exclusive: false,
+        }
     }
     /// An exclusive lock on one name.
     pub fn exclusive(level: Level, name: impl Into<String>) -> Self {
-        LockReq { level, name: Some(name.into()), exclusive: true }
+        LockReq {
+            level,
+            name: Some(name.into()),
+            exclusive: true,
+        }
     }
     /// The Big Ganeti Lock, shared: everybody but cluster-wide changes.
     pub fn bgl_shared() -> Self {
@@ -59,7 +67,11 @@ impl LockReq {
     }
     /// Every lock of a level.
     pub fn all(level: Level, exclusive: bool) -> Self {
-        LockReq { level, name: None, exclusive }
+        LockReq {
+            level,
+            name: None,
+            exclusive,
+        }
     }
 
     fn conflicts(&self, other: &LockReq) -> bool {
@@ -189,8 +201,20 @@ mod tests {
     #[test]
     fn shared_locks_coexist_exclusive_conflicts() {
         let m = LockManager::new();
-        assert!(m.try_acquire(1, &[LockReq::bgl_shared(), LockReq::exclusive(Level::Instance, "a")]));
-        assert!(m.try_acquire(2, &[LockReq::bgl_shared(), LockReq::exclusive(Level::Instance, "b")]));
+        assert!(m.try_acquire(
+            1,
+            &[
+                LockReq::bgl_shared(),
+                LockReq::exclusive(Level::Instance, "a")
+            ]
+        ));
+        assert!(m.try_acquire(
+            2,
+            &[
+                LockReq::bgl_shared(),
+                LockReq::exclusive(Level::Instance, "b")
+            ]
+        ));
         assert!(!m.try_acquire(3, &[LockReq::exclusive(Level::Instance, "a")]));
         assert!(!m.try_acquire(3, &[LockReq::bgl_exclusive()]));
         assert!(!m.try_acquire(3, &[LockReq::all(Level::Instance, false)]));
@@ -205,7 +229,13 @@ mod tests {
     fn failed_try_takes_nothing() {
         let m = LockManager::new();
         assert!(m.try_acquire(1, &[LockReq::exclusive(Level::Node, "n")]));
-        assert!(!m.try_acquire(2, &[LockReq::exclusive(Level::Instance, "x"), LockReq::exclusive(Level::Node, "n")]));
+        assert!(!m.try_acquire(
+            2,
+            &[
+                LockReq::exclusive(Level::Instance, "x"),
+                LockReq::exclusive(Level::Node, "n")
+            ]
+        ));
         // the instance lock was not taken by the failed attempt
         assert!(m.try_acquire(3, &[LockReq::exclusive(Level::Instance, "x")]));
     }
@@ -227,8 +257,10 @@ mod tests {
         let flag = Arc::new(AtomicBool::new(false));
         let (m3, f3) = (m.clone(), flag.clone());
         let t = std::thread::spawn(move || {
-            m3.acquire(6, &[LockReq::exclusive(Level::Node, "n")], &|| f3.load(Ordering::SeqCst))
-                .map(|_| ())
+            m3.acquire(6, &[LockReq::exclusive(Level::Node, "n")], &|| {
+                f3.load(Ordering::SeqCst)
+            })
+            .map(|_| ())
         });
         std::thread::sleep(Duration::from_millis(50));
         flag.store(true, Ordering::SeqCst);

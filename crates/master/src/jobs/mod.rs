@@ -49,8 +49,9 @@ impl Master {
             let map = op
                 .as_object()
                 .ok_or_else(|| GanetiError::wrong_input("Opcode must be a dictionary"))?;
-            let filled = ganeti_opschema::validate_and_fill(map)
-                .map_err(|e| GanetiError::OpPrereq(e.to_string(), ganeti_types::ErrorClass::WrongInput))?;
+            let filled = ganeti_opschema::validate_and_fill(map).map_err(|e| {
+                GanetiError::OpPrereq(e.to_string(), ganeti_types::ErrorClass::WrongInput)
+            })?;
             crate::cmdlib::check_at_submit(self, &filled)?;
             let priority = filled.get("priority").and_then(Value::as_i64).unwrap_or(0);
             queued.push(QueuedOpCode {
@@ -91,8 +92,9 @@ impl Master {
         jobs: &[Vec<Value>],
         even_if_drained: bool,
     ) -> Result<Vec<Result<u64, GanetiError>>, GanetiError> {
-        let (drained, queue_len, next_id) =
-            self.store.read(|s| (s.drained, s.jobs.len(), s.next_job_id.max(1)));
+        let (drained, queue_len, next_id) = self
+            .store
+            .read(|s| (s.drained, s.jobs.len(), s.next_job_id.max(1)));
         if drained && !even_if_drained {
             return Err(GanetiError::Generic(
                 "Job queue is drained, refusing job".into(),
@@ -139,16 +141,16 @@ impl Master {
             Ok(Applied::JobIds(ids)) => {
                 // the predicted ids must be the assigned ones (single writer)
                 let mut it = ids.into_iter();
-                for r in results.iter_mut() {
-                    if let Ok(id) = r {
-                        if let Some(real) = it.next() {
-                            *id = real;
-                        }
+                for id in results.iter_mut().flatten() {
+                    if let Some(real) = it.next() {
+                        *id = real;
                     }
                 }
             }
             Ok(other) => {
-                return Err(GanetiError::Generic(format!("job submission refused: {other:?}")))
+                return Err(GanetiError::Generic(format!(
+                    "job submission refused: {other:?}"
+                )))
             }
             Err(e) => return Err(ganeti_store_err(e)),
         }
@@ -168,7 +170,10 @@ impl Master {
         if let Some(ctl) = active.get(&id) {
             if ctl.running.load(Ordering::SeqCst) {
                 ctl.cancel.store(true, Ordering::SeqCst);
-                return Ok((false, "Job no longer waiting, can't cancel (informed it anyway)".into()));
+                return Ok((
+                    false,
+                    "Job no longer waiting, can't cancel (informed it anyway)".into(),
+                ));
             }
             ctl.cancel.store(true, Ordering::SeqCst);
             drop(active);
@@ -193,18 +198,17 @@ impl Master {
                 Ok((true, "Job successfully cancelled".into()))
             }
             OpStatus::Canceling => Ok((true, "Job successfully cancelled".into())),
-            OpStatus::Running => {
-                Ok((false, "Job no longer waiting, can't cancel (informed it anyway)".into()))
-            }
+            OpStatus::Running => Ok((
+                false,
+                "Job no longer waiting, can't cancel (informed it anyway)".into(),
+            )),
             _ => Ok((false, format!("Job {id} finished, can't cancel"))),
         }
     }
 
     /// Archive a finished job.
     pub fn archive_job(&self, id: u64) -> Result<bool, GanetiError> {
-        let finished = self
-            .store
-            .read(|s| s.jobs.get(&id).map(Job::is_finalized));
+        let finished = self.store.read(|s| s.jobs.get(&id).map(Job::is_finalized));
         match finished {
             Some(true) => {
                 self.store
@@ -267,8 +271,7 @@ impl Master {
             let Some(job) = self.job(id) else {
                 return Err(GanetiError::noent(format!("Job {id} not found")));
             };
-            let info = self
-                .with_config(|cfg| crate::querying::job_fields(cfg, &job, fields))?;
+            let info = self.with_config(|cfg| crate::querying::job_fields(cfg, &job, fields))?;
             let logs: Vec<Value> = job
                 .ops
                 .iter()
@@ -294,7 +297,10 @@ impl Master {
                 .values()
                 .filter(|j| {
                     j.ops.iter().any(|o| {
-                        matches!(o.status, OpStatus::Running | OpStatus::Waiting | OpStatus::Canceling)
+                        matches!(
+                            o.status,
+                            OpStatus::Running | OpStatus::Waiting | OpStatus::Canceling
+                        )
                     })
                 })
                 .cloned()
@@ -355,8 +361,12 @@ fn resolve_relative_deps(job: &mut Job, batch: &[Option<u64>]) -> Result<(), Gan
             continue;
         };
         for dep in deps.iter_mut() {
-            let Some(pair) = dep.as_array_mut() else { continue };
-            let Some(first) = pair.first_mut() else { continue };
+            let Some(pair) = dep.as_array_mut() else {
+                continue;
+            };
+            let Some(first) = pair.first_mut() else {
+                continue;
+            };
             let id = match first {
                 Value::Number(n) => n.as_i64(),
                 Value::String(s) => s.parse::<i64>().ok(),
@@ -381,7 +391,6 @@ fn resolve_relative_deps(job: &mut Job, batch: &[Option<u64>]) -> Result<(), Gan
     }
     Ok(())
 }
-
 
 /// Persist a job record (used by the opcode context for log entries).
 pub(crate) fn persist_job(m: &Master, job: &Job) -> Result<(), GanetiError> {

@@ -38,7 +38,8 @@ fn dependency_state(job: &Job, lookup: &dyn Fn(u64) -> Option<OpStatus>) -> DepS
         for dep in deps {
             let Some(pair) = dep.as_array() else { continue };
             let Some(dep_id) = pair.first().and_then(|v| {
-                v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
             }) else {
                 continue;
             };
@@ -93,8 +94,12 @@ fn schedule_once(m: &Arc<Master>) {
             continue;
         }
         let lookup = |id: u64| {
-            m.store
-                .read(|s| s.jobs.get(&id).or_else(|| s.archived.get(&id)).map(Job::status))
+            m.store.read(|s| {
+                s.jobs
+                    .get(&id)
+                    .or_else(|| s.archived.get(&id))
+                    .map(Job::status)
+            })
         };
         match dependency_state(&job, &lookup) {
             DepState::Ready => {}

@@ -46,8 +46,15 @@ fn reason_entry(op_id: &str, job: u64, idx: usize) -> Value {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
-    let short = op_id.strip_prefix("OP_").unwrap_or(op_id).to_ascii_lowercase();
-    json!([format!("gnt:opcode:{short}"), format!("job={job};index={idx}"), ns])
+    let short = op_id
+        .strip_prefix("OP_")
+        .unwrap_or(op_id)
+        .to_ascii_lowercase();
+    json!([
+        format!("gnt:opcode:{short}"),
+        format!("job={job};index={idx}"),
+        ns
+    ])
 }
 
 fn run_job(m: &Master, id: u64, ctl: &JobCtl) -> Result<(), GanetiError> {
@@ -66,7 +73,12 @@ fn run_job(m: &Master, id: u64, ctl: &JobCtl) -> Result<(), GanetiError> {
             continue;
         }
         if ctl.cancel.load(Ordering::SeqCst) {
-            finish_rest(&mut job, idx, OpStatus::Canceled, &GanetiError::Canceled("Job canceled by request".into()));
+            finish_rest(
+                &mut job,
+                idx,
+                OpStatus::Canceled,
+                &GanetiError::Canceled("Job canceled by request".into()),
+            );
             return persist(m, &job);
         }
         {
@@ -93,10 +105,18 @@ fn run_job(m: &Master, id: u64, ctl: &JobCtl) -> Result<(), GanetiError> {
         } else {
             job.ops[idx].status = OpStatus::Waiting;
             persist(m, &job)?;
-            match m.locks.acquire(id, &reqs, &|| ctl.cancel.load(Ordering::SeqCst)) {
+            match m
+                .locks
+                .acquire(id, &reqs, &|| ctl.cancel.load(Ordering::SeqCst))
+            {
                 Ok(g) => g,
                 Err(_) => {
-                    finish_rest(&mut job, idx, OpStatus::Canceled, &GanetiError::Canceled("Job canceled by request".into()));
+                    finish_rest(
+                        &mut job,
+                        idx,
+                        OpStatus::Canceled,
+                        &GanetiError::Canceled("Job canceled by request".into()),
+                    );
                     return persist(m, &job);
                 }
             }

@@ -72,7 +72,11 @@ impl AddressPool {
         if prefix > 32 {
             return Err(bad());
         }
-        let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+        let mask = if prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - prefix)
+        };
         let base = u32::from(addr);
         if base & !mask != 0 {
             return Err(bad());
@@ -177,7 +181,11 @@ impl AddressPool {
     /// Release an address.
     pub fn release(&mut self, ip: &str, external: bool) -> Result<(), NetworkError> {
         let i = self.index_of(ip)?;
-        let slot = if external { &mut self.external[i] } else { &mut self.reserved[i] };
+        let slot = if external {
+            &mut self.external[i]
+        } else {
+            &mut self.reserved[i]
+        };
         if !*slot {
             return Err(NetworkError::NotReserved(ip.to_string()));
         }
@@ -209,7 +217,13 @@ impl AddressPool {
     /// reserved and `.` for free in `gnt-network info`).
     pub fn map_string(&self) -> String {
         (0..self.size as usize)
-            .map(|i| if self.reserved[i] || self.external[i] { 'X' } else { '.' })
+            .map(|i| {
+                if self.reserved[i] || self.external[i] {
+                    'X'
+                } else {
+                    '.'
+                }
+            })
             .collect()
     }
 
@@ -249,9 +263,18 @@ mod tests {
     fn reserve_release_and_errors() {
         let mut p = AddressPool::new("192.168.1.0/30", None).unwrap();
         p.reserve("192.168.1.1", false).unwrap();
-        assert_eq!(p.reserve("192.168.1.1", true), Err(NetworkError::InUse("192.168.1.1".into())));
-        assert!(matches!(p.reserve("192.168.2.1", false), Err(NetworkError::NotInNetwork { .. })));
-        assert!(matches!(p.reserve("nonsense", false), Err(NetworkError::BadAddress(_))));
+        assert_eq!(
+            p.reserve("192.168.1.1", true),
+            Err(NetworkError::InUse("192.168.1.1".into()))
+        );
+        assert!(matches!(
+            p.reserve("192.168.2.1", false),
+            Err(NetworkError::NotInNetwork { .. })
+        ));
+        assert!(matches!(
+            p.reserve("nonsense", false),
+            Err(NetworkError::BadAddress(_))
+        ));
         p.release("192.168.1.1", false).unwrap();
         assert!(p.release("192.168.1.1", false).is_err());
         p.reserve("192.168.1.1", false).unwrap();
@@ -264,7 +287,10 @@ mod tests {
         for n in ["10.0.0.1/24", "10.0.0.0", "10.0.0.0/33", "x/24"] {
             assert!(AddressPool::new(n, None).is_err(), "{n}");
         }
-        assert!(matches!(AddressPool::new("10.0.0.0/8", None), Err(NetworkError::TooBig(_))));
+        assert!(matches!(
+            AddressPool::new("10.0.0.0/8", None),
+            Err(NetworkError::TooBig(_))
+        ));
     }
 
     #[test]

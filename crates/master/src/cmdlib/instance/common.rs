@@ -20,7 +20,9 @@ pub fn no_check(_m: &Master, _op: &Dict) -> Result<(), GanetiError> {
 
 /// BGL shared, the instance exclusive, its primary node exclusive.
 pub fn instance_and_node_locks(m: &Master, op: &Dict) -> Result<Vec<LockReq>, GanetiError> {
-    let name = str_param(op, "instance_name").unwrap_or_default().to_string();
+    let name = str_param(op, "instance_name")
+        .unwrap_or_default()
+        .to_string();
     let (iname, pnode) = m.with_config(|c| {
         c.expand_instance(&name)
             .map(|i| (i.name.clone(), i.primary_node.clone()))
@@ -52,10 +54,9 @@ pub fn spec(cfg: &ConfigData, inst: &Instance) -> Result<InstanceSpec, GanetiErr
 
 /// Whether the instance runs on its primary node right now.
 pub fn is_running(m: &Master, inst: &Instance) -> Result<bool, GanetiError> {
-    let info = m
-        .node
-        .instances_info(&inst.hypervisor)
-        .map_err(|e| GanetiError::OpExec(format!("Can't contact node to get instance info: {e}")))?;
+    let info = m.node.instances_info(&inst.hypervisor).map_err(|e| {
+        GanetiError::OpExec(format!("Can't contact node to get instance info: {e}"))
+    })?;
     Ok(info.contains_key(&inst.name))
 }
 
@@ -121,11 +122,17 @@ pub fn ipolicy_violations(pol: &Dict, s: &ISpec) -> Vec<String> {
     // A spec passes if it fits any one min/max pair; report the first pair's violations.
     let mut best: Option<Vec<String>> = None;
     for pair in &minmax {
-        let get = |side: &str, key: &str| pair.get(side).and_then(|m| m.get(key)).and_then(Value::as_u64);
+        let get = |side: &str, key: &str| {
+            pair.get(side)
+                .and_then(|m| m.get(key))
+                .and_then(Value::as_u64)
+        };
         let mut v = Vec::new();
         let mut check = |key: &str, idx: Option<usize>, val: Option<u64>| {
             let Some(val) = val else { return };
-            let (Some(lo), Some(hi)) = (get("min", key), get("max", key)) else { return };
+            let (Some(lo), Some(hi)) = (get("min", key), get("max", key)) else {
+                return;
+            };
             if val < lo || val > hi {
                 let name = match idx {
                     Some(i) => format!("{key}/{i}"),
@@ -159,7 +166,11 @@ pub fn ipolicy_violations(pol: &Dict, s: &ISpec) -> Vec<String> {
 }
 
 /// Generate a MAC with the cluster (or network) prefix, unique in the cluster.
-pub fn generate_mac(cfg: &ConfigData, prefix: &str, taken: &[String]) -> Result<String, GanetiError> {
+pub fn generate_mac(
+    cfg: &ConfigData,
+    prefix: &str,
+    taken: &[String],
+) -> Result<String, GanetiError> {
     let mut rng = rand::thread_rng();
     for _ in 0..1000 {
         let mac = format!(
@@ -200,7 +211,9 @@ pub fn build_nic(
 ) -> Result<Nic, GanetiError> {
     let s = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
     let network = match s("network") {
-        Some(n) if !n.is_empty() && n.to_ascii_lowercase() != "none" => Some(cfg.lookup_network(&n)?.clone()),
+        Some(n) if !n.is_empty() && !n.eq_ignore_ascii_case("none") => {
+            Some(cfg.lookup_network(&n)?.clone())
+        }
         _ => None,
     };
     let mut nicparams = Dict::new();
@@ -215,22 +228,28 @@ pub fn build_nic(
                 "If network is given, no mode or link is allowed to be passed",
             ));
         }
-        let conn = group.networks.get(&net.uuid).and_then(Value::as_object).ok_or_else(|| {
-            GanetiError::prereq(
-                format!(
-                    "Network '{}' is not connected to node group '{}'",
-                    net.name, group.name
-                ),
-                ErrorClass::WrongState,
-            )
-        })?;
+        let conn = group
+            .networks
+            .get(&net.uuid)
+            .and_then(Value::as_object)
+            .ok_or_else(|| {
+                GanetiError::prereq(
+                    format!(
+                        "Network '{}' is not connected to node group '{}'",
+                        net.name, group.name
+                    ),
+                    ErrorClass::WrongState,
+                )
+            })?;
         for (k, v) in conn {
             nicparams.insert(k.clone(), v.clone());
         }
     }
     if let Some(mode) = nicparams.get("mode").and_then(Value::as_str) {
         if !["bridged", "routed", "openvswitch"].contains(&mode) {
-            return Err(GanetiError::wrong_input(format!("Invalid NIC mode '{mode}'")));
+            return Err(GanetiError::wrong_input(format!(
+                "Invalid NIC mode '{mode}'"
+            )));
         }
     }
     let checked = params::force_dict_types(&nicparams, params::NIC_TYPES, false)?;
@@ -281,7 +300,9 @@ pub fn build_nic(
         }
         Some(m) => {
             if !valid_mac(&m) {
-                return Err(GanetiError::wrong_input(format!("Invalid MAC address specified: {m}")));
+                return Err(GanetiError::wrong_input(format!(
+                    "Invalid MAC address specified: {m}"
+                )));
             }
             if cfg.macs_in_use().any(|x| x == m) || taken_macs.contains(&m) {
                 return Err(GanetiError::prereq(
@@ -294,7 +315,7 @@ pub fn build_nic(
     };
     Ok(Nic {
         uuid: ganeti_types::new_uuid(),
-        name: s("name").filter(|n| !n.is_empty() && n.to_ascii_lowercase() != "none"),
+        name: s("name").filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("none")),
         mac,
         ip,
         network: network.map(|n| n.uuid),
@@ -323,7 +344,9 @@ pub fn release_nic_ips(
 ) -> Result<Vec<ganeti_types::Network>, GanetiError> {
     let mut changed: std::collections::BTreeMap<String, ganeti_types::Network> = Default::default();
     for nic in nics {
-        let (Some(net_uuid), Some(ip)) = (&nic.network, &nic.ip) else { continue };
+        let (Some(net_uuid), Some(ip)) = (&nic.network, &nic.ip) else {
+            continue;
+        };
         let net = match changed.get(net_uuid) {
             Some(n) => n.clone(),
             None => match cfg.networks.get(net_uuid) {
@@ -356,7 +379,9 @@ pub fn disk_size(d: &Dict, idx: usize) -> Result<u64, GanetiError> {
         Some(Value::String(s)) => params::parse_unit(s).map_err(|e| {
             GanetiError::wrong_input(format!("Invalid disk size '{s}' for disk {idx}: {e}"))
         }),
-        _ => Err(GanetiError::wrong_input(format!("Missing disk size for disk {idx}"))),
+        _ => Err(GanetiError::wrong_input(format!(
+            "Missing disk size for disk {idx}"
+        ))),
     }
 }
 

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use ganeti_node::DiskSpec;
 use ganeti_types::params::{self, force_dict_types, upgrade_beparams};
 use ganeti_types::{
-    constants, now_f64, AdminState, ConfigData, Dict, Disk, DiskTemplate, ErrorClass,
-    GanetiError, Instance,
+    constants, now_f64, AdminState, ConfigData, Dict, Disk, DiskTemplate, ErrorClass, GanetiError,
+    Instance,
 };
 use serde_json::{json, Value};
 
@@ -47,7 +47,9 @@ fn pick_node(cfg: &ConfigData, op: &Dict) -> Result<String, GanetiError> {
 }
 
 pub fn locks(m: &Master, op: &Dict) -> Result<Vec<LockReq>, GanetiError> {
-    let name = str_param(op, "instance_name").unwrap_or_default().to_string();
+    let name = str_param(op, "instance_name")
+        .unwrap_or_default()
+        .to_string();
     let node = m.with_config(|c| pick_node(c, op))??;
     Ok(vec![
         LockReq::bgl_shared(),
@@ -71,14 +73,24 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
             "Cannot do IP address check without a name check",
         ));
     }
-    if str_param(op, "os_type").is_none() && op.get("no_install").and_then(Value::as_bool) != Some(true) {
-        return Err(GanetiError::wrong_input("No guest OS or OS image specified"));
+    if str_param(op, "os_type").is_none()
+        && op.get("no_install").and_then(Value::as_bool) != Some(true)
+    {
+        return Err(GanetiError::wrong_input(
+            "No guest OS or OS image specified",
+        ));
     }
     let template = str_param(op, "disk_template")
         .ok_or_else(|| GanetiError::wrong_input("Missing disk template"))?;
-    let disks = op.get("disks").and_then(Value::as_array).cloned().unwrap_or_default();
+    let disks = op
+        .get("disks")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if template == "diskless" && !disks.is_empty() {
-        return Err(GanetiError::wrong_input("Diskless instance but disk information passed"));
+        return Err(GanetiError::wrong_input(
+            "Diskless instance but disk information passed",
+        ));
     }
     if template != "diskless" && disks.is_empty() {
         return Err(GanetiError::wrong_input("No disk information specified"));
@@ -86,18 +98,30 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
     for (i, d) in disks.iter().enumerate() {
         let d = d.as_object().cloned().unwrap_or_default();
         for k in d.keys() {
-            if !["size", "mode", "name", "spindles", "vg", "metavg", "adopt", "provider"].contains(&k.as_str()) {
-                return Err(GanetiError::wrong_input(format!("Unknown disk parameter '{k}' for disk {i}")));
+            if ![
+                "size", "mode", "name", "spindles", "vg", "metavg", "adopt", "provider",
+            ]
+            .contains(&k.as_str())
+            {
+                return Err(GanetiError::wrong_input(format!(
+                    "Unknown disk parameter '{k}' for disk {i}"
+                )));
             }
         }
         disk_size(&d, i)?;
         if let Some(mode) = d.get("mode").and_then(Value::as_str) {
             if mode != "rw" && mode != "ro" {
-                return Err(GanetiError::wrong_input(format!("Invalid disk access mode '{mode}'")));
+                return Err(GanetiError::wrong_input(format!(
+                    "Invalid disk access mode '{mode}'"
+                )));
             }
         }
     }
-    let mut be = force_dict_types(&crate::cmdlib::util::dict_param(op, "beparams"), params::BE_TYPES, false)?;
+    let mut be = force_dict_types(
+        &crate::cmdlib::util::dict_param(op, "beparams"),
+        params::BE_TYPES,
+        false,
+    )?;
     upgrade_beparams(&mut be);
     let hv = m.with_config(|c| {
         str_param(op, "hypervisor")
@@ -107,7 +131,9 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
     let hvp = crate::cmdlib::util::dict_param(op, "hvparams");
     for k in hvp.keys() {
         if !params::hv_types(&hv).iter().any(|(n, _)| n == k) {
-            return Err(GanetiError::Generic(format!("Parameter '{k}' is not supported")));
+            return Err(GanetiError::Generic(format!(
+                "Parameter '{k}' is not supported"
+            )));
         }
     }
     force_dict_types(&hvp, params::hv_types(&hv), false)?;
@@ -121,7 +147,9 @@ struct Plan {
 }
 
 fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiError> {
-    let mut name = str_param(op, "instance_name").unwrap_or_default().to_string();
+    let mut name = str_param(op, "instance_name")
+        .unwrap_or_default()
+        .to_string();
     if bool_param(op, "name_check") {
         let (resolved, ip) = common::resolve_name(&name)?;
         name = resolved;
@@ -133,17 +161,23 @@ fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiErro
         }
     }
     if cfg.instance_by_name(&name).is_some() {
-        return Err(GanetiError::exists(format!("Instance '{name}' is already in the cluster")));
+        return Err(GanetiError::exists(format!(
+            "Instance '{name}' is already in the cluster"
+        )));
     }
     let cl = &cfg.cluster;
-    let hv = str_param(op, "hypervisor").map(str::to_owned).unwrap_or_else(|| cl.default_hypervisor.clone());
+    let hv = str_param(op, "hypervisor")
+        .map(str::to_owned)
+        .unwrap_or_else(|| cl.default_hypervisor.clone());
     if !cl.hypervisor_enabled(&hv) {
         return Err(GanetiError::wrong_input(format!(
             "Selected hypervisor ({hv}) not enabled in the cluster ({})",
             cl.enabled_hypervisors.join(",")
         )));
     }
-    let template = str_param(op, "disk_template").unwrap_or("diskless").to_string();
+    let template = str_param(op, "disk_template")
+        .unwrap_or("diskless")
+        .to_string();
     if !cl.disk_template_enabled(&template) {
         return Err(GanetiError::wrong_input(format!(
             "Disk template '{template}' is not enabled in cluster. Enabled disk templates are: {}",
@@ -156,12 +190,22 @@ fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiErro
         )));
     }
     let pnode_uuid = pick_node(cfg, op)?;
-    let pnode = cfg.nodes.get(&pnode_uuid).cloned().ok_or_else(|| GanetiError::noent("Node not known"))?;
+    let pnode = cfg
+        .nodes
+        .get(&pnode_uuid)
+        .cloned()
+        .ok_or_else(|| GanetiError::noent("Node not known"))?;
     if pnode.offline {
-        return Err(GanetiError::wrong_state(format!("Cannot use offline primary node '{}'", pnode.name)));
+        return Err(GanetiError::wrong_state(format!(
+            "Cannot use offline primary node '{}'",
+            pnode.name
+        )));
     }
     if pnode.drained {
-        return Err(GanetiError::wrong_state(format!("Cannot use drained primary node '{}'", pnode.name)));
+        return Err(GanetiError::wrong_state(format!(
+            "Cannot use drained primary node '{}'",
+            pnode.name
+        )));
     }
     if !pnode.vm_capable {
         return Err(GanetiError::wrong_state(format!(
@@ -172,18 +216,35 @@ fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiErro
     if let Some(os) = str_param(op, "os_type") {
         common::check_os_exists(ctx.master, os)?;
     }
-    let group = cfg.nodegroups.get(&pnode.group).cloned().ok_or_else(|| GanetiError::Config("node group missing".into()))?;
+    let group = cfg
+        .nodegroups
+        .get(&pnode.group)
+        .cloned()
+        .ok_or_else(|| GanetiError::Config("node group missing".into()))?;
 
-    let mut be = force_dict_types(&crate::cmdlib::util::dict_param(op, "beparams"), params::BE_TYPES, false)?;
+    let mut be = force_dict_types(
+        &crate::cmdlib::util::dict_param(op, "beparams"),
+        params::BE_TYPES,
+        false,
+    )?;
     upgrade_beparams(&mut be);
-    let hvparams = force_dict_types(&crate::cmdlib::util::dict_param(op, "hvparams"), params::hv_types(&hv), false)?;
+    let hvparams = force_dict_types(
+        &crate::cmdlib::util::dict_param(op, "hvparams"),
+        params::hv_types(&hv),
+        false,
+    )?;
     let filled_be = common::effective_be(cfg, &be);
 
     // NICs
     let mut pools = BTreeMap::new();
     let mut nics = Vec::new();
     let mut macs: Vec<String> = Vec::new();
-    for n in op.get("nics").and_then(Value::as_array).cloned().unwrap_or_default() {
+    for n in op
+        .get("nics")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
         let d = n.as_object().cloned().unwrap_or_default();
         let nic = build_nic(cfg, &group, &d, &macs, &mut pools)?;
         macs.push(nic.mac.clone());
@@ -205,7 +266,14 @@ fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiErro
     let inst_uuid = ganeti_types::new_uuid();
     let dir = common::instance_file_dir(cfg, &name, &template);
     let mut disks = Vec::new();
-    for (i, d) in op.get("disks").and_then(Value::as_array).cloned().unwrap_or_default().iter().enumerate() {
+    for (i, d) in op
+        .get("disks")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         let d = d.as_object().cloned().unwrap_or_default();
         let size = disk_size(&d, i)?;
         let logical_id = match DiskTemplate::parse(&template) {
@@ -218,14 +286,22 @@ fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiErro
         };
         disks.push(Disk {
             uuid: ganeti_types::new_uuid(),
-            name: d.get("name").and_then(Value::as_str).map(str::to_owned).filter(|s| !s.is_empty()),
+            name: d
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .filter(|s| !s.is_empty()),
             dev_type: template.clone(),
             logical_id,
             children: vec![],
             nodes: vec![pnode_uuid.clone()],
             iv_name: format!("disk/{i}"),
             size,
-            mode: d.get("mode").and_then(Value::as_str).unwrap_or("rw").to_string(),
+            mode: d
+                .get("mode")
+                .and_then(Value::as_str)
+                .unwrap_or("rw")
+                .to_string(),
             params: Dict::new(),
             spindles: d.get("spindles").and_then(Value::as_u64).map(|x| x as u32),
             serial_no: 1,
@@ -269,7 +345,11 @@ fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiErro
         beparams: be,
         osparams: crate::cmdlib::util::dict_param(op, "osparams"),
         osparams_private: Dict::new(),
-        admin_state: if start { AdminState::Up } else { AdminState::Down },
+        admin_state: if start {
+            AdminState::Up
+        } else {
+            AdminState::Down
+        },
         admin_state_source: "admin".into(),
         nics,
         disks: disks.iter().map(|d| d.uuid.clone()).collect(),
@@ -281,13 +361,21 @@ fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiErro
         ctime: now,
         mtime: now,
     };
-    Ok(Plan { inst, disks, networks })
+    Ok(Plan {
+        inst,
+        disks,
+        networks,
+    })
 }
 
 pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     let op = ctx.op().clone();
     let cfg = ctx.config()?;
-    let Plan { mut inst, disks, networks } = plan(ctx, &cfg, &op)?;
+    let Plan {
+        mut inst,
+        disks,
+        networks,
+    } = plan(ctx, &cfg, &op)?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         return Ok(Value::Null);
@@ -324,8 +412,16 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     }
     ctx.log(format!("adding instance {} to cluster config", inst.name));
     ctx.log("adding disks to cluster config");
-    let mut ops: Vec<ConfigOp> = disks.iter().cloned().map(|d| ConfigOp::PutDisk(Box::new(d))).collect();
-    ops.extend(networks.into_iter().map(|n| ConfigOp::PutNetwork(Box::new(n))));
+    let mut ops: Vec<ConfigOp> = disks
+        .iter()
+        .cloned()
+        .map(|d| ConfigOp::PutDisk(Box::new(d)))
+        .collect();
+    ops.extend(
+        networks
+            .into_iter()
+            .map(|n| ConfigOp::PutNetwork(Box::new(n))),
+    );
     ops.push(ConfigOp::PutInstance(Box::new(inst.clone())));
     if let Err(e) = ctx.commit(ops) {
         for c in &created {
@@ -343,13 +439,19 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         let spec = common::spec(&cfg, &inst)?;
         if let Err(e) = ctx.node().instance_start(&spec, false) {
             // keep the instance, but as administratively down, and say so
-            let mut down = cfg.instances.get(&inst.uuid).cloned().unwrap_or(inst.clone());
+            let mut down = cfg
+                .instances
+                .get(&inst.uuid)
+                .cloned()
+                .unwrap_or(inst.clone());
             down.admin_state = AdminState::Down;
             down.serial_no += 1;
             down.mtime = now_f64();
             ctx.commit(vec![ConfigOp::PutInstance(Box::new(down))])?;
             inst.admin_state = AdminState::Down;
-            return Err(GanetiError::OpExec(format!("Could not start instance: {e}")));
+            return Err(GanetiError::OpExec(format!(
+                "Could not start instance: {e}"
+            )));
         }
     }
     Ok(json!([node_name]))
@@ -358,8 +460,12 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
 /// After a crash during create: if the instance never reached the config,
 /// remove its file-storage directory (it belongs to this instance alone).
 pub fn recover_interrupted_create(m: &Master, op: &Dict) -> String {
-    let name = str_param(op, "instance_name").unwrap_or_default().to_string();
-    let Ok(cfg) = m.config() else { return String::new() };
+    let name = str_param(op, "instance_name")
+        .unwrap_or_default()
+        .to_string();
+    let Ok(cfg) = m.config() else {
+        return String::new();
+    };
     if let Some(inst) = cfg.instance_by_name(&name) {
         return format!(
             "; instance {} was added to the configuration (admin state {}), check it with gnt-instance info",

@@ -53,7 +53,13 @@ pub fn remove(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             if ignore {
                 ctx.log_warning(format!("Warning: can't shutdown instance: {e}"));
             } else {
-                return Err(exec_err(&format!("Could not shutdown instance {} on node {node_name}", inst.name), e));
+                return Err(exec_err(
+                    &format!(
+                        "Could not shutdown instance {} on node {node_name}",
+                        inst.name
+                    ),
+                    e,
+                ));
             }
         }
     }
@@ -81,7 +87,10 @@ pub fn remove(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             )));
         }
     }
-    ctx.log_info(format!("Removing instance {} out of cluster config", inst.name));
+    ctx.log_info(format!(
+        "Removing instance {} out of cluster config",
+        inst.name
+    ));
     let mut ops: Vec<ConfigOp> = common::release_nic_ips(&cfg, &inst.nics)?
         .into_iter()
         .map(|n| ConfigOp::PutNetwork(Box::new(n)))
@@ -111,7 +120,10 @@ pub fn startup(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     let node = cfg.nodes.get(&inst.primary_node).cloned();
     if let Some(n) = &node {
         if n.offline && !bool_param(&op, "ignore_offline_nodes") {
-            return Err(GanetiError::wrong_state(format!("Cannot start instance: node {} is offline", n.name)));
+            return Err(GanetiError::wrong_state(format!(
+                "Cannot start instance: node {} is offline",
+                n.name
+            )));
         }
     }
     // temporary parameter overrides apply to this start only
@@ -216,7 +228,9 @@ pub fn rename_locks(m: &Master, op: &Dict) -> Result<Vec<LockReq>, GanetiError> 
 pub fn check_rename(_m: &Master, op: &Dict) -> Result<(), GanetiError> {
     check_name("instance", str_param(op, "new_name").unwrap_or_default())?;
     if bool_param(op, "ip_check") && !bool_param(op, "name_check") {
-        return Err(GanetiError::wrong_input("IP address check requires a name check"));
+        return Err(GanetiError::wrong_input(
+            "IP address check requires a name check",
+        ));
     }
     Ok(())
 }
@@ -249,7 +263,9 @@ pub fn rename(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         }
     }
     if new_name != inst.name && cfg.instance_by_name(&new_name).is_some() {
-        return Err(GanetiError::exists(format!("Instance '{new_name}' is already in the cluster")));
+        return Err(GanetiError::exists(format!(
+            "Instance '{new_name}' is already in the cluster"
+        )));
     }
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");

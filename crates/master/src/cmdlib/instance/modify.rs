@@ -22,34 +22,62 @@ struct Mod {
 
 fn parse_mods(op: &Dict, key: &str) -> Result<Vec<Mod>, GanetiError> {
     let mut out = Vec::new();
-    for m in op.get(key).and_then(Value::as_array).cloned().unwrap_or_default() {
+    for m in op
+        .get(key)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
         let a = m.as_array().cloned().unwrap_or_default();
         let (action, target, params) = match a.len() {
-            3 => (a[0].as_str().unwrap_or("").to_string(), a[1].clone(), a[2].clone()),
+            3 => (
+                a[0].as_str().unwrap_or("").to_string(),
+                a[1].clone(),
+                a[2].clone(),
+            ),
             2 => match &a[0] {
                 Value::String(s) => (s.clone(), json!(-1), a[1].clone()),
                 Value::Number(n) => ("modify".to_string(), Value::Number(n.clone()), a[1].clone()),
-                _ => return Err(GanetiError::wrong_input(format!("Invalid {key} modification"))),
+                _ => {
+                    return Err(GanetiError::wrong_input(format!(
+                        "Invalid {key} modification"
+                    )))
+                }
             },
-            _ => return Err(GanetiError::wrong_input(format!("Invalid {key} modification"))),
+            _ => {
+                return Err(GanetiError::wrong_input(format!(
+                    "Invalid {key} modification"
+                )))
+            }
         };
         if !["add", "remove", "modify"].contains(&action.as_str()) {
             return Err(GanetiError::wrong_input(format!(
                 "{key} action '{action}' is not supported by this release"
             )));
         }
-        out.push(Mod { action, target, params: params.as_object().cloned().unwrap_or_default() });
+        out.push(Mod {
+            action,
+            target,
+            params: params.as_object().cloned().unwrap_or_default(),
+        });
     }
     Ok(out)
 }
 
-fn resolve_index(target: &Value, len: usize, names: &[Option<String>], what: &str) -> Result<usize, GanetiError> {
+fn resolve_index(
+    target: &Value,
+    len: usize,
+    names: &[Option<String>],
+    what: &str,
+) -> Result<usize, GanetiError> {
     match target {
         Value::Number(n) => {
             let i = n.as_i64().unwrap_or(-1);
             let idx = if i < 0 { len as i64 + i } else { i };
             if idx < 0 || idx as usize >= len {
-                return Err(GanetiError::wrong_input(format!("Invalid {what} index {i}")));
+                return Err(GanetiError::wrong_input(format!(
+                    "Invalid {what} index {i}"
+                )));
             }
             Ok(idx as usize)
         }
@@ -60,28 +88,40 @@ fn resolve_index(target: &Value, len: usize, names: &[Option<String>], what: &st
             names
                 .iter()
                 .position(|n| n.as_deref() == Some(s.as_str()))
-                .ok_or_else(|| GanetiError::wrong_input(format!("{what} with name '{s}' not found")))
+                .ok_or_else(|| {
+                    GanetiError::wrong_input(format!("{what} with name '{s}' not found"))
+                })
         }
-        _ => Err(GanetiError::wrong_input(format!("Invalid {what} identifier"))),
+        _ => Err(GanetiError::wrong_input(format!(
+            "Invalid {what} identifier"
+        ))),
     }
 }
 
 pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
     let mut be = force_dict_types(&dict_param(op, "beparams"), params::BE_TYPES, true)?;
     upgrade_beparams(&mut be);
-    let hv = m.with_config(|c| c.expand_instance(str_param(op, "instance_name").unwrap_or_default()).map(|i| i.hypervisor.clone()))?;
+    let hv = m.with_config(|c| {
+        c.expand_instance(str_param(op, "instance_name").unwrap_or_default())
+            .map(|i| i.hypervisor.clone())
+    })?;
     if let Ok(hv) = hv {
-        force_dict_types(&dict_param(op, "hvparams"), params::hv_types(&hv), true)
-            .map_err(|e| match e {
+        force_dict_types(&dict_param(op, "hvparams"), params::hv_types(&hv), true).map_err(
+            |e| match e {
                 GanetiError::Parameter(m) if m.starts_with("Unknown parameter") => {
-                    GanetiError::Generic(m.replacen("Unknown parameter", "Parameter", 1) + " is not supported")
+                    GanetiError::Generic(
+                        m.replacen("Unknown parameter", "Parameter", 1) + " is not supported",
+                    )
                 }
                 other => other,
-            })?;
+            },
+        )?;
     }
     parse_mods(op, "nics")?;
     parse_mods(op, "disks")?;
-    let has_change = ["beparams", "hvparams", "osparams"].iter().any(|k| !dict_param(op, k).is_empty())
+    let has_change = ["beparams", "hvparams", "osparams"]
+        .iter()
+        .any(|k| !dict_param(op, k).is_empty())
         || !parse_mods(op, "nics")?.is_empty()
         || !parse_mods(op, "disks")?.is_empty()
         || str_param(op, "os_name").is_some()
@@ -125,7 +165,11 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             result.push(json!([format!("be/{k}"), be_upd[k]]));
         }
     }
-    let hv_upd = force_dict_types(&dict_param(&op, "hvparams"), params::hv_types(&inst.hypervisor), true)?;
+    let hv_upd = force_dict_types(
+        &dict_param(&op, "hvparams"),
+        params::hv_types(&inst.hypervisor),
+        true,
+    )?;
     if !hv_upd.is_empty() {
         inst.hvparams = update_params(&inst.hvparams, &hv_upd);
         for (k, v) in &hv_upd {
@@ -182,11 +226,23 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
                 let macs: Vec<String> = inst.nics.iter().map(|n| n.mac.clone()).collect();
                 let nic = build_nic(&cfg, &group, &m.params, &macs, &mut pools)?;
                 let idx = inst.nics.len();
-                result.push(json!([format!("nic.{idx}"), format!("add:mac={},ip={},mode={},link={},network={}",
-                    nic.mac, nic.ip.clone().unwrap_or("None".into()),
-                    nic.nicparams.get("mode").and_then(Value::as_str).unwrap_or(""),
-                    nic.nicparams.get("link").and_then(Value::as_str).unwrap_or(""),
-                    nic.network.clone().unwrap_or("None".into()))]));
+                result.push(json!([
+                    format!("nic.{idx}"),
+                    format!(
+                        "add:mac={},ip={},mode={},link={},network={}",
+                        nic.mac,
+                        nic.ip.clone().unwrap_or("None".into()),
+                        nic.nicparams
+                            .get("mode")
+                            .and_then(Value::as_str)
+                            .unwrap_or(""),
+                        nic.nicparams
+                            .get("link")
+                            .and_then(Value::as_str)
+                            .unwrap_or(""),
+                        nic.network.clone().unwrap_or("None".into())
+                    )
+                ]));
                 inst.nics.push(nic);
             }
             "remove" => {
@@ -203,20 +259,43 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
                         "mac" => {
                             let mac = v.as_str().unwrap_or("").to_ascii_lowercase();
                             if !common::valid_mac(&mac) {
-                                return Err(GanetiError::wrong_input(format!("Invalid MAC address specified: {mac}")));
+                                return Err(GanetiError::wrong_input(format!(
+                                    "Invalid MAC address specified: {mac}"
+                                )));
                             }
                             if cfg.macs_in_use().any(|x| x == mac) {
-                                return Err(GanetiError::prereq(format!("MAC address {mac} already in use in cluster"), ganeti_types::ErrorClass::NotUnique));
+                                return Err(GanetiError::prereq(
+                                    format!("MAC address {mac} already in use in cluster"),
+                                    ganeti_types::ErrorClass::NotUnique,
+                                ));
                             }
                             nic.mac = mac;
                         }
-                        "ip" => nic.ip = v.as_str().filter(|s| !s.is_empty() && s.to_ascii_lowercase() != "none").map(str::to_owned),
-                        "name" => nic.name = v.as_str().filter(|s| !s.is_empty() && s.to_ascii_lowercase() != "none").map(str::to_owned),
+                        "ip" => {
+                            nic.ip = v
+                                .as_str()
+                                .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("none"))
+                                .map(str::to_owned)
+                        }
+                        "name" => {
+                            nic.name = v
+                                .as_str()
+                                .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("none"))
+                                .map(str::to_owned)
+                        }
                         "mode" | "link" | "vlan" => {
-                            let upd = force_dict_types(&[(k.clone(), v.clone())].into_iter().collect(), params::NIC_TYPES, true)?;
+                            let upd = force_dict_types(
+                                &[(k.clone(), v.clone())].into_iter().collect(),
+                                params::NIC_TYPES,
+                                true,
+                            )?;
                             nic.nicparams = update_params(&nic.nicparams, &upd);
                         }
-                        other => return Err(GanetiError::wrong_input(format!("Changing NIC parameter '{other}' is not supported"))),
+                        other => {
+                            return Err(GanetiError::wrong_input(format!(
+                                "Changing NIC parameter '{other}' is not supported"
+                            )))
+                        }
                     }
                     result.push(json!([format!("nic.{k}/{idx}"), v]));
                 }
@@ -232,7 +311,11 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             ops.push(ConfigOp::PutNetwork(Box::new(n)));
         }
     }
-    ops.extend(common::release_nic_ips(&cfg, &released)?.into_iter().map(|n| ConfigOp::PutNetwork(Box::new(n))));
+    ops.extend(
+        common::release_nic_ips(&cfg, &released)?
+            .into_iter()
+            .map(|n| ConfigOp::PutNetwork(Box::new(n))),
+    );
 
     // Disks
     let mut new_disks: Vec<Disk> = Vec::new();
@@ -244,7 +327,9 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         match m.action.as_str() {
             "add" => {
                 if inst.disk_template == "diskless" {
-                    return Err(GanetiError::wrong_input("Can't add a disk to an instance with the diskless template"));
+                    return Err(GanetiError::wrong_input(
+                        "Can't add a disk to an instance with the diskless template",
+                    ));
                 }
                 if running {
                     return Err(GanetiError::wrong_state(format!("Instance '{}' is running; adding disks needs it stopped (hotplug arrives with the kvm hypervisor)", inst.name)));
@@ -252,31 +337,50 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
                 let idx = disk_list.len();
                 let size = disk_size(&m.params, idx)?;
                 let dir = common::instance_file_dir(&cfg, &inst.name, &inst.disk_template);
-                let file = dir.join(format!("{}.{}.disk{idx}", ganeti_types::new_uuid(), inst.disk_template));
+                let file = dir.join(format!(
+                    "{}.{}.disk{idx}",
+                    ganeti_types::new_uuid(),
+                    inst.disk_template
+                ));
                 let now = now_f64();
                 let d = Disk {
                     uuid: ganeti_types::new_uuid(),
-                    name: m.params.get("name").and_then(Value::as_str).map(str::to_owned),
+                    name: m
+                        .params
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
                     dev_type: inst.disk_template.clone(),
                     logical_id: json!(["loop", file.display().to_string()]),
                     children: vec![],
                     nodes: vec![inst.primary_node.clone()],
                     iv_name: format!("disk/{idx}"),
                     size,
-                    mode: m.params.get("mode").and_then(Value::as_str).unwrap_or("rw").to_string(),
+                    mode: m
+                        .params
+                        .get("mode")
+                        .and_then(Value::as_str)
+                        .unwrap_or("rw")
+                        .to_string(),
                     params: Dict::new(),
                     spindles: None,
                     serial_no: 1,
                     ctime: now,
                     mtime: now,
                 };
-                result.push(json!([format!("disk/{idx}"), format!("add:size={},mode={}", d.size, d.mode)]));
+                result.push(json!([
+                    format!("disk/{idx}"),
+                    format!("add:size={},mode={}", d.size, d.mode)
+                ]));
                 disk_list.push(d.clone());
                 new_disks.push(d);
             }
             "remove" => {
                 if running {
-                    return Err(GanetiError::wrong_state(format!("Instance '{}' is running; removing disks needs it stopped", inst.name)));
+                    return Err(GanetiError::wrong_state(format!(
+                        "Instance '{}' is running; removing disks needs it stopped",
+                        inst.name
+                    )));
                 }
                 let idx = resolve_index(&m.target, disk_list.len(), &names, "disk")?;
                 let d = disk_list.remove(idx);
@@ -291,12 +395,23 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
                         "mode" => {
                             let mode = v.as_str().unwrap_or("");
                             if mode != "rw" && mode != "ro" {
-                                return Err(GanetiError::wrong_input(format!("Invalid disk access mode '{mode}'")));
+                                return Err(GanetiError::wrong_input(format!(
+                                    "Invalid disk access mode '{mode}'"
+                                )));
                             }
                             d.mode = mode.into();
                         }
-                        "name" => d.name = v.as_str().filter(|s| !s.is_empty() && s.to_ascii_lowercase() != "none").map(str::to_owned),
-                        other => return Err(GanetiError::wrong_input(format!("Disk modification doesn't support '{other}'"))),
+                        "name" => {
+                            d.name = v
+                                .as_str()
+                                .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("none"))
+                                .map(str::to_owned)
+                        }
+                        other => {
+                            return Err(GanetiError::wrong_input(format!(
+                                "Disk modification doesn't support '{other}'"
+                            )))
+                        }
                     }
                     result.push(json!([format!("disk.{k}/{idx}"), v]));
                 }
@@ -313,8 +428,16 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         let be = common::effective_be(&cfg, &inst.beparams);
         let pol = common::effective_ipolicy(&cfg, Some(&group));
         let spec = ISpec {
-            mem: if be_upd.contains_key("maxmem") { be.get("maxmem").and_then(Value::as_u64) } else { None },
-            cpus: if be_upd.contains_key("vcpus") { be.get("vcpus").and_then(Value::as_u64) } else { None },
+            mem: if be_upd.contains_key("maxmem") {
+                be.get("maxmem").and_then(Value::as_u64)
+            } else {
+                None
+            },
+            cpus: if be_upd.contains_key("vcpus") {
+                be.get("vcpus").and_then(Value::as_u64)
+            } else {
+                None
+            },
             disk_sizes: new_disks.iter().map(|d| d.size).collect(),
             disk_count: None,
             nic_count: None,
@@ -339,12 +462,18 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     for d in &new_disks {
         let spec = DiskSpec::from_disk(d).map_err(|e| GanetiError::OpExec(e.to_string()))?;
         let dir = common::instance_file_dir(&cfg, &inst.name, &inst.disk_template);
-        let res = ctx.node().file_storage_dir_create(&dir).and_then(|_| ctx.node().blockdev_create(&spec));
+        let res = ctx
+            .node()
+            .file_storage_dir_create(&dir)
+            .and_then(|_| ctx.node().blockdev_create(&spec));
         if let Err(e) = res {
             for c in &created {
                 let _ = ctx.node().blockdev_remove(c);
             }
-            return Err(GanetiError::OpExec(format!("Failed to create disk {}: {e}", d.iv_name)));
+            return Err(GanetiError::OpExec(format!(
+                "Failed to create disk {}: {e}",
+                d.iv_name
+            )));
         }
         created.push(spec);
     }
@@ -411,15 +540,29 @@ pub fn grow_disk(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     };
     let pol = common::effective_ipolicy(
         &cfg,
-        cfg.nodes.get(&inst.primary_node).and_then(|n| cfg.nodegroups.get(&n.group)),
+        cfg.nodes
+            .get(&inst.primary_node)
+            .and_then(|n| cfg.nodegroups.get(&n.group)),
     );
     let mut viol = Vec::new();
-    if let Some(pair) = pol.get("minmax").and_then(Value::as_array).and_then(|a| a.first()) {
-        let lo = pair.get("min").and_then(|m| m.get("disk-size")).and_then(Value::as_u64);
-        let hi = pair.get("max").and_then(|m| m.get("disk-size")).and_then(Value::as_u64);
+    if let Some(pair) = pol
+        .get("minmax")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    {
+        let lo = pair
+            .get("min")
+            .and_then(|m| m.get("disk-size"))
+            .and_then(Value::as_u64);
+        let hi = pair
+            .get("max")
+            .and_then(|m| m.get("disk-size"))
+            .and_then(Value::as_u64);
         if let (Some(lo), Some(hi)) = (lo, hi) {
             if target < lo || target > hi {
-                viol.push(format!("disk-size/{idx} value {target} is not in range [{lo}, {hi}]"));
+                viol.push(format!(
+                    "disk-size/{idx} value {target} is not in range [{lo}, {hi}]"
+                ));
             }
         }
     }
@@ -442,9 +585,12 @@ pub fn grow_disk(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         fmt_mib(target)
     ));
     let spec = DiskSpec::from_disk(&disk).map_err(|e| GanetiError::OpExec(e.to_string()))?;
-    ctx.node()
-        .blockdev_grow(&spec, delta, false)
-        .map_err(|e| GanetiError::OpExec(format!("Grow request failed to node {}: {e}", cfg.node_name(&inst.primary_node))))?;
+    ctx.node().blockdev_grow(&spec, delta, false).map_err(|e| {
+        GanetiError::OpExec(format!(
+            "Grow request failed to node {}: {e}",
+            cfg.node_name(&inst.primary_node)
+        ))
+    })?;
     let mut nd = disk.clone();
     nd.size = target;
     nd.serial_no += 1;

@@ -12,7 +12,10 @@ use crate::Master;
 
 pub fn locks(_m: &Master, op: &Dict) -> Result<Vec<LockReq>, GanetiError> {
     if bool_param(op, "use_locking") {
-        Ok(vec![LockReq::bgl_shared(), LockReq::all(Level::Instance, false)])
+        Ok(vec![
+            LockReq::bgl_shared(),
+            LockReq::all(Level::Instance, false),
+        ])
     } else {
         Ok(vec![])
     }
@@ -43,8 +46,17 @@ fn disk_json(cfg: &ConfigData, d: &Disk, static_only: bool, running: bool) -> Va
     })
 }
 
-fn instance_json(m: &Master, cfg: &ConfigData, inst: &Instance, static_only: bool) -> Result<Value, GanetiError> {
-    let running = if static_only { None } else { Some(common::is_running(m, inst)?) };
+fn instance_json(
+    m: &Master,
+    cfg: &ConfigData,
+    inst: &Instance,
+    static_only: bool,
+) -> Result<Value, GanetiError> {
+    let running = if static_only {
+        None
+    } else {
+        Some(common::is_running(m, inst)?)
+    };
     let pnode = cfg.nodes.get(&inst.primary_node);
     let group = pnode.and_then(|n| cfg.nodegroups.get(&n.group));
     let cl = &cfg.cluster;
@@ -52,9 +64,27 @@ fn instance_json(m: &Master, cfg: &ConfigData, inst: &Instance, static_only: boo
         .nics
         .iter()
         .map(|n| {
-            let p = ganeti_types::params::fill(&[&constants::nic_defaults(), &cl.nic_defaults(), &n.nicparams]);
-            let net_name = n.network.as_ref().and_then(|u| cfg.networks.get(u)).map(|x| x.name.clone());
-            json!([n.name, n.uuid, n.ip, n.mac, p.get("mode"), p.get("link"), p.get("vlan"), n.network, net_name])
+            let p = ganeti_types::params::fill(&[
+                &constants::nic_defaults(),
+                &cl.nic_defaults(),
+                &n.nicparams,
+            ]);
+            let net_name = n
+                .network
+                .as_ref()
+                .and_then(|u| cfg.networks.get(u))
+                .map(|x| x.name.clone());
+            json!([
+                n.name,
+                n.uuid,
+                n.ip,
+                n.mac,
+                p.get("mode"),
+                p.get("link"),
+                p.get("vlan"),
+                n.network,
+                net_name
+            ])
         })
         .collect();
     let hv_actual = ganeti_types::params::fill(&[
@@ -63,7 +93,12 @@ fn instance_json(m: &Master, cfg: &ConfigData, inst: &Instance, static_only: boo
         &inst.hvparams,
     ]);
     let be_actual = common::effective_be(cfg, &inst.beparams);
-    let os_cluster = cl.osparams.get(&inst.os).and_then(Value::as_object).cloned().unwrap_or_default();
+    let os_cluster = cl
+        .osparams
+        .get(&inst.os)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let os_actual = ganeti_types::params::fill(&[&os_cluster, &inst.osparams]);
     let snodes = cfg.instance_secondaries(inst);
     Ok(json!({
@@ -111,7 +146,10 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     };
     let mut out = Map::new();
     for i in &insts {
-        out.insert(i.name.clone(), instance_json(ctx.master, &cfg, i, static_only)?);
+        out.insert(
+            i.name.clone(),
+            instance_json(ctx.master, &cfg, i, static_only)?,
+        );
     }
     Ok(Value::Object(out))
 }
