@@ -315,6 +315,9 @@ pub fn generic_main(
     let mut ctx = Ctx::new(binary, cmd_name, root, out, err, env);
     match (cmd.run)(&mut ctx, &opts, args) {
         Ok(rc) => rc,
+        // The reader went away (`gnt-job list | head`): exit quietly, as
+        // Ganeti does on EPIPE.
+        Err(CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 1,
         Err(e) => {
             let (rc, text) = format_error(&e);
             if !text.is_empty() {

@@ -104,10 +104,21 @@ impl Ctx<'_> {
         let mut notified_queued = false;
         let mut notified_waiting = false;
         loop {
-            let r = self.call(
+            let r = match self.call(
                 Method::WaitForJobChange,
                 json!([id, ["status"], prev_info, prev_serial, WFJC_TIMEOUT]),
-            )?;
+            ) {
+                Ok(r) => r,
+                // The master does not know the job (any more): Ganeti's
+                // client calls that a lost job.
+                Err(CliError::Ganeti(e))
+                    if e.class == "OpPrereqError"
+                        && e.args.get(1).and_then(Value::as_str) == Some("unknown_entity") =>
+                {
+                    return Err(job_lost(id));
+                }
+                Err(e) => return Err(e),
+            };
             if r.is_null() || r == Value::Bool(false) {
                 return Err(job_lost(id));
             }

@@ -367,6 +367,99 @@ fn list_filters_and_fields() {
 }
 
 #[test]
+fn list_with_many_field_kinds() {
+    let Some((args, out, err, rc)) = case("instance_list_o") else {
+        return;
+    };
+    let fields = [
+        ("name", "Instance", "text"),
+        ("status", "Status", "text"),
+        ("admin_state", "InstanceState", "text"),
+        ("oper_state", "Running", "bool"),
+        ("disk_template", "Disk_template", "text"),
+        ("be/memory", "ConfigMaxMem", "unit"),
+        ("be/vcpus", "ConfigVCPUs", "number"),
+        ("disk.sizes", "Disk_sizes", "other"),
+        ("disk.count", "Disks", "number"),
+        ("nic.count", "NICs", "number"),
+        ("nic.modes", "NIC_modes", "other"),
+        ("nic.links", "NIC_links", "other"),
+        ("pnode", "Primary_node", "text"),
+        ("snodes", "Secondary_Nodes", "other"),
+        ("os", "OS", "text"),
+        ("hypervisor", "Hypervisor", "text"),
+        ("tags", "Tags", "other"),
+    ];
+    let row = |n: &str, st: &str, up: bool, t: &str, mem: i64, cpu: i64, sizes: Value| {
+        vec![
+            json!(n),
+            json!(st),
+            json!(if up { "up" } else { "down" }),
+            json!(up),
+            json!(t),
+            json!(mem),
+            json!(cpu),
+            sizes.clone(),
+            json!(sizes.as_array().map_or(0, Vec::len)),
+            json!(1),
+            json!(["bridged"]),
+            json!(["gntbr0"]),
+            json!("node1.example.com"),
+            json!([]),
+            json!("noop"),
+            json!("fake"),
+            json!([]),
+        ]
+    };
+    let answer = query_answer(
+        &fields,
+        &[
+            row(
+                "inst1.example.com",
+                "running",
+                true,
+                "diskless",
+                128,
+                1,
+                json!([]),
+            ),
+            row(
+                "inst2.example.com",
+                "ADMIN_down",
+                false,
+                "file",
+                128,
+                1,
+                json!([128]),
+            ),
+            row(
+                "inst3.example.com",
+                "running",
+                true,
+                "sharedfile",
+                256,
+                2,
+                json!([256]),
+            ),
+            row(
+                "noresolve-inst",
+                "ADMIN_down",
+                false,
+                "diskless",
+                128,
+                1,
+                json!([]),
+            ),
+        ],
+    );
+    let env = master(1, vec![], move |m, _| {
+        (m == Method::Query).then(|| Ok(answer.clone()))
+    });
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(run_cmd(&env, &a), (rc, out, err));
+}
+
+#[test]
 fn unknown_field_exits_14() {
     let Some((args, out, err, rc)) = case("err_unknown_field") else {
         return;

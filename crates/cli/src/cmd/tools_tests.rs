@@ -135,7 +135,13 @@ fn node_storage_and_modify() {
     let env = master(
         13,
         vec![JobPlan::ok(json!([[
-            "node1.example.com", "file", "/srv/ganeti/file-storage", 258_019, 0, 81009, true
+            "node1.example.com",
+            "file",
+            "/srv/ganeti/file-storage",
+            258_019,
+            0,
+            81009,
+            true
         ]]))],
         |_, _| None,
     );
@@ -147,7 +153,17 @@ fn node_storage_and_modify() {
                "debug_level": 0})
     );
     let g = &crate::cmd::node::GROUP;
-    let (o, a) = parse_cmd(g, "modify", &["--drained", "yes", "--node-parameters", "ssh_port=2222", "n1"]);
+    let (o, a) = parse_cmd(
+        g,
+        "modify",
+        &[
+            "--drained",
+            "yes",
+            "--node-parameters",
+            "ssh_port=2222",
+            "n1",
+        ],
+    );
     assert_eq!(
         crate::cmd::node::build_modify(&o, &a).unwrap().unwrap(),
         json!({"OP_ID": "OP_NODE_SET_PARAMS", "node_name": "n1", "drained": true, "force": false,
@@ -156,11 +172,21 @@ fn node_storage_and_modify() {
     let (o, a) = parse_cmd(g, "modify", &["n1"]);
     assert!(crate::cmd::node::build_modify(&o, &a).unwrap().is_none());
     // bringing a node online needs a confirmation
-    let env = master(1, vec![JobPlan::ok(json!([["offline", "False"]]))], |_, _| None);
-    assert_eq!(run_cmd(&env, &["gnt-node", "modify", "-O", "no", "n1"]).0, 1);
+    let env = master(
+        1,
+        vec![JobPlan::ok(json!([["offline", "False"]]))],
+        |_, _| None,
+    );
+    assert_eq!(
+        run_cmd(&env, &["gnt-node", "modify", "-O", "no", "n1"]).0,
+        1
+    );
     assert!(submitted_ops(&env).is_empty());
     let (rc, out, _) = run_cmd(&env, &["gnt-node", "modify", "-f", "-O", "no", "n1"]);
-    assert_eq!((rc, out.as_str()), (0, "Modified node n1\n - offline -> False\n"));
+    assert_eq!(
+        (rc, out.as_str()),
+        (0, "Modified node n1\n - offline -> False\n")
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -169,9 +195,21 @@ fn node_storage_and_modify() {
 fn group_list_answer(with_grp2: bool) -> Value {
     let nd = json!({"oob_program": "", "spindle_count": 1, "exclusive_storage": false, "ovs": false,
                     "ovs_name": "switch1", "ovs_link": "", "ssh_port": 22, "cpu_speed": 1});
-    let mut rows = vec![vec![json!("default"), json!(1), json!(0), json!("preferred"), nd.clone()]];
+    let mut rows = vec![vec![
+        json!("default"),
+        json!(1),
+        json!(0),
+        json!("preferred"),
+        nd.clone(),
+    ]];
     if with_grp2 {
-        rows.push(vec![json!("grp2"), json!(0), json!(0), json!("last_resort"), nd]);
+        rows.push(vec![
+            json!("grp2"),
+            json!(0),
+            json!(0),
+            json!("last_resort"),
+            nd,
+        ]);
     }
     query_answer(
         &[
@@ -187,8 +225,14 @@ fn group_list_answer(with_grp2: bool) -> Value {
 
 #[test]
 fn group_list_matches_reference() {
-    check(&query_master("group", group_list_answer(false)), "group_list");
-    check(&query_master("group", group_list_answer(true)), "group_list_two");
+    check(
+        &query_master("group", group_list_answer(false)),
+        "group_list",
+    );
+    check(
+        &query_master("group", group_list_answer(true)),
+        "group_list_two",
+    );
     let answer = json!({
         "fields": [{"name": "name", "title": "Group", "kind": "text", "doc": ""},
                    {"name": "networks", "title": "networks", "kind": "unknown", "doc": ""}],
@@ -200,15 +244,21 @@ fn group_list_matches_reference() {
 fn group_info_row() -> Vec<Value> {
     let nd = ganeti_types::constants::nd_defaults();
     let dp = ganeti_types::constants::disk_defaults();
-    let ispec = |c: i64, dc: i64, ds: i64, m: i64, n: i64, s: i64| {
-        json!({"cpu-count": c, "disk-count": dc, "disk-size": ds, "memory-size": m, "nic-count": n, "spindle-use": s})
-    };
+    let ispec = |c: i64, dc: i64, ds: i64, m: i64, n: i64, s: i64| json!({"cpu-count": c, "disk-count": dc, "disk-size": ds, "memory-size": m, "nic-count": n, "spindle-use": s});
     let ipol = json!({
         "minmax": [{"min": ispec(1, 1, 1024, 128, 1, 1), "max": ispec(8, 16, 1_048_576, 32768, 8, 12)}],
         "disk-templates": ["sharedfile", "file", "diskless"],
         "spindle-ratio": 32.0, "vcpu-ratio": 4.0
     });
-    vec![json!("default"), json!(nd), json!({}), json!(dp), json!({}), ipol, json!({})]
+    vec![
+        json!("default"),
+        json!(nd),
+        json!({}),
+        json!(dp),
+        json!({}),
+        ipol,
+        json!({}),
+    ]
 }
 
 #[test]
@@ -238,7 +288,17 @@ fn group_commands() {
     );
     check(&env, "err_group_remove_nonempty");
     let g = &crate::cmd::group::GROUP;
-    let (o, a) = parse_cmd(g, "modify", &["--ipolicy-vcpu-ratio", "default", "--alloc-policy", "preferred", "grp"]);
+    let (o, a) = parse_cmd(
+        g,
+        "modify",
+        &[
+            "--ipolicy-vcpu-ratio",
+            "default",
+            "--alloc-policy",
+            "preferred",
+            "grp",
+        ],
+    );
     assert_eq!(
         crate::cmd::group::build_modify(&o, &a).unwrap().unwrap(),
         json!({"OP_ID": "OP_GROUP_SET_PARAMS", "group_name": "grp", "alloc_policy": "preferred",
@@ -247,7 +307,10 @@ fn group_commands() {
     let (o, a) = parse_cmd(g, "modify", &["grp"]);
     assert!(crate::cmd::group::build_modify(&o, &a).unwrap().is_none());
     let env = master(1, vec![], |_, _| None);
-    let (rc, out, _) = run_cmd(&env, &["gnt-group", "assign-nodes", "--force", "grp", "n1", "n2"]);
+    let (rc, out, _) = run_cmd(
+        &env,
+        &["gnt-group", "assign-nodes", "--force", "grp", "n1", "n2"],
+    );
     assert_eq!((rc, out.as_str()), (0, ""));
     assert_eq!(
         submitted_ops(&env)[0],
@@ -255,9 +318,15 @@ fn group_commands() {
                "force": true, "debug_level": 0, "dry_run": false})
     );
     let row = group_info_row();
-    let answer = query_answer(&[("name", "Group", "text")], &[vec![row[0].clone(), row[5].clone()]]);
+    let answer = query_answer(
+        &[("name", "Group", "text")],
+        &[vec![row[0].clone(), row[5].clone()]],
+    );
     let env = query_master("group", answer);
-    let (rc, out, _) = run_cmd(&env, &["gnt-group", "show-ispecs-cmd", "--include-defaults"]);
+    let (rc, out, _) = run_cmd(
+        &env,
+        &["gnt-group", "show-ispecs-cmd", "--include-defaults"],
+    );
     assert_eq!(rc, 0);
     assert_eq!(out, "gnt-group add --ipolicy-bounds-specs min:cpu-count=1,disk-count=1,disk-size=1024,memory-size=128,nic-count=1,spindle-use=1/max:cpu-count=8,disk-count=16,disk-size=1048576,memory-size=32768,nic-count=8,spindle-use=12 default\n");
 }
@@ -289,8 +358,14 @@ fn network_list_answer(connected: bool) -> Value {
 
 #[test]
 fn network_list_matches_reference() {
-    check(&query_master("network", network_list_answer(false)), "network_list");
-    check(&query_master("network", network_list_answer(true)), "network_list_connected");
+    check(
+        &query_master("network", network_list_answer(false)),
+        "network_list",
+    );
+    check(
+        &query_master("network", network_list_answer(true)),
+        "network_list_connected",
+    );
     let empty = json!({"fields": network_list_answer(false)["fields"], "data": []});
     check(&query_master("network", empty), "network_list_empty");
 }
@@ -298,25 +373,52 @@ fn network_list_matches_reference() {
 fn net1_row(connected: bool) -> Vec<Value> {
     let map = format!("XX...X{}X", ".".repeat(249));
     vec![
-        json!("net1"), json!("10.1.0.0/24"), json!("10.1.0.1"), Value::Null, Value::Null,
-        json!("aa:00:00"), json!(252), json!(4), json!(map),
-        if connected { json!([["default", "bridged", "gntbr0", ""]]) } else { json!([]) },
-        json!([]), json!("10.1.0.0, 10.1.0.1, 10.1.0.5, 10.1.0.255"), json!(1),
+        json!("net1"),
+        json!("10.1.0.0/24"),
+        json!("10.1.0.1"),
+        Value::Null,
+        Value::Null,
+        json!("aa:00:00"),
+        json!(252),
+        json!(4),
+        json!(map),
+        if connected {
+            json!([["default", "bridged", "gntbr0", ""]])
+        } else {
+            json!([])
+        },
+        json!([]),
+        json!("10.1.0.0, 10.1.0.1, 10.1.0.5, 10.1.0.255"),
+        json!(1),
         json!("79b3c1d8-f1f5-4ae6-bc10-8c7d702bcfd2"),
     ]
 }
 
 fn net2_row() -> Vec<Value> {
     vec![
-        json!("net2"), json!("10.2.0.0/28"), Value::Null, json!("2001:db8::/64"), json!("2001:db8::1"),
-        Value::Null, json!(14), json!(2), json!("X..............X"), json!([]), json!([]),
-        json!("10.2.0.0, 10.2.0.15"), json!(1), json!("c4d8c1d7-002d-4c60-8da6-e8940da4121d"),
+        json!("net2"),
+        json!("10.2.0.0/28"),
+        Value::Null,
+        json!("2001:db8::/64"),
+        json!("2001:db8::1"),
+        Value::Null,
+        json!(14),
+        json!(2),
+        json!("X..............X"),
+        json!([]),
+        json!([]),
+        json!("10.2.0.0, 10.2.0.15"),
+        json!(1),
+        json!("c4d8c1d7-002d-4c60-8da6-e8940da4121d"),
     ]
 }
 
 #[test]
 fn network_info_matches_reference() {
-    let answer = query_answer(&[("name", "Network", "text")], &[net1_row(false), net2_row()]);
+    let answer = query_answer(
+        &[("name", "Network", "text")],
+        &[net1_row(false), net2_row()],
+    );
     check(&query_master("network", answer.clone()), "network_info");
     check(&query_master("network", answer.clone()), "network_info_all");
     check(&query_master("network", answer), "err_network_unknown");
@@ -327,9 +429,19 @@ fn network_info_matches_reference() {
     row[10] = json!(["inst1"]);
     let lines = crate::cmd::network::format_network_info(
         &row,
-        &[("inst1".into(), json!(["10.1.0.7", "192.0.2.1"]), json!(["79b3c1d8-f1f5-4ae6-bc10-8c7d702bcfd2", "x"]))],
+        &[(
+            "inst1".into(),
+            json!(["10.1.0.7", "192.0.2.1"]),
+            json!(["79b3c1d8-f1f5-4ae6-bc10-8c7d702bcfd2", "x"]),
+        )],
     );
-    assert_eq!(lines[lines.len() - 2..], ["  used by 1 instances:".to_string(), "    inst1: 0:10.1.0.7".to_string()]);
+    assert_eq!(
+        lines[lines.len() - 2..],
+        [
+            "  used by 1 instances:".to_string(),
+            "    inst1: 0:10.1.0.7".to_string()
+        ]
+    );
 }
 
 #[test]
@@ -355,13 +467,19 @@ fn network_commands() {
     );
     let env = master(
         93,
-        vec![JobPlan::ok(Value::Null).with_logs(&[" - WARNING: Network 'net1' is already mapped to group 'default'"])],
+        vec![JobPlan::ok(Value::Null)
+            .with_logs(&[" - WARNING: Network 'net1' is already mapped to group 'default'"])],
         |_, _| None,
     );
     check(&env, "err_network_connect_again");
     // without groups: every group (by uuid)
     let env = master(94, vec![], |m, _| {
-        (m == Method::Query).then(|| Ok(query_answer(&[("uuid", "UUID", "text")], &[vec![json!("g-1")], vec![json!("g-2")]])))
+        (m == Method::Query).then(|| {
+            Ok(query_answer(
+                &[("uuid", "UUID", "text")],
+                &[vec![json!("g-1")], vec![json!("g-2")]],
+            ))
+        })
     });
     run_cmd(&env, &["gnt-network", "disconnect", "net1"]);
     let ops = submitted_ops(&env);
@@ -370,9 +488,15 @@ fn network_commands() {
     let env = master(1, vec![], |_, _| None);
     let (rc, _, err) = run_cmd(&env, &["gnt-network", "add", "net3"]);
     assert_eq!(rc, 1);
-    assert!(err.ends_with("The --network option must be given\n"), "{err}");
+    assert!(
+        err.ends_with("The --network option must be given\n"),
+        "{err}"
+    );
     let (rc, _, err) = run_cmd(&env, &["gnt-network", "modify", "net3"]);
-    assert_eq!((rc, err.as_str()), (1, "Please give at least one of the parameters.\n"));
+    assert_eq!(
+        (rc, err.as_str()),
+        (1, "Please give at least one of the parameters.\n")
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -380,10 +504,18 @@ fn network_commands() {
 
 fn job_list_answer() -> Value {
     query_answer(
-        &[("id", "ID", "number"), ("status", "Status", "text"), ("summary", "Summary", "other")],
+        &[
+            ("id", "ID", "number"),
+            ("status", "Status", "text"),
+            ("summary", "Summary", "other"),
+        ],
         &[
             vec![json!(1), json!("success"), json!(["CLUSTER_POST_INIT"])],
-            vec![json!(2), json!("error"), json!(["CLUSTER_ACTIVATE_MASTER_IP"])],
+            vec![
+                json!(2),
+                json!("error"),
+                json!(["CLUSTER_ACTIVATE_MASTER_IP"]),
+            ],
         ],
     )
 }
@@ -395,18 +527,30 @@ fn job_list_matches_reference() {
     run_cmd(&env, &["gnt-job", "list", "1", "2"]);
     assert_eq!(
         env.calls(Method::Query)[0],
-        json!(["job", ["id", "status", "summary"], ["|", ["==", "id", 1], ["==", "id", 2]]])
+        json!([
+            "job",
+            ["id", "status", "summary"],
+            ["|", ["==", "id", 1], ["==", "id", 2]]
+        ])
     );
     let env = query_master("job", job_list_answer());
     run_cmd(&env, &["gnt-job", "list", "--running"]);
-    assert_eq!(env.calls(Method::Query)[0][2], json!(["|", ["==", "status", "running"]]));
+    assert_eq!(
+        env.calls(Method::Query)[0][2],
+        json!(["|", ["==", "status", "running"]])
+    );
     let env = query_master("job", job_list_answer());
     run_cmd(&env, &["gnt-job", "list", "--archived", "--pending"]);
     let q = &env.calls(Method::Query)[0];
     assert_eq!(q[1], json!(["id", "status", "summary", "archived"]));
     assert_eq!(
         q[2],
-        json!(["|", ["==", "status", "queued"], ["==", "status", "waiting"], ["==", "status", "canceling"]])
+        json!([
+            "|",
+            ["==", "status", "queued"],
+            ["==", "status", "waiting"],
+            ["==", "status", "canceling"]
+        ])
     );
     let env = query_master("job", job_list_answer());
     let (rc, _, err) = run_cmd(&env, &["gnt-job", "list", "x"]);
@@ -455,7 +599,10 @@ fn job_info_matches_reference() {
             .collect::<Vec<_>>(),
     );
     let text = ganeti_clifmt::nested::render_generic_info(&info);
-    assert!(text.contains("Processing end:   unknown (None)\nTotal processing time: N/A\n"), "{text}");
+    assert!(
+        text.contains("Processing end:   unknown (None)\nTotal processing time: N/A\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -464,7 +611,10 @@ fn job_cancel_watch_archive() {
         (m == Method::CancelJob).then(|| {
             Ok(match a[0].as_u64() {
                 Some(89) => json!([true, "Job successfully cancelled"]),
-                Some(88) => json!([false, "Job no longer waiting, can't cancel (informed it anyway)"]),
+                Some(88) => json!([
+                    false,
+                    "Job no longer waiting, can't cancel (informed it anyway)"
+                ]),
                 _ => json!([false, "Job 1 not found in queue"]),
             })
         })
@@ -476,27 +626,66 @@ fn job_cancel_watch_archive() {
     assert_eq!(rc, 1);
     assert!(err.ends_with("Either a status filter or job ID(s) must be specified and never both\n"));
     // with a status filter: the table, then the question (no terminal: 13)
-    let env = master(1, vec![], |m, _| (m == Method::Query).then(|| Ok(job_list_answer())));
+    let env = master(1, vec![], |m, _| {
+        (m == Method::Query).then(|| Ok(job_list_answer()))
+    });
     let (rc, out, _) = run_cmd(&env, &["gnt-job", "cancel", "--pending"]);
     assert_eq!(rc, 13);
-    assert!(out.starts_with("ID Status  Summary\n 1 success CLUSTER_POST_INIT\n"), "{out}");
+    assert!(
+        out.starts_with("ID Status  Summary\n 1 success CLUSTER_POST_INIT\n"),
+        "{out}"
+    );
     assert!(env.calls(Method::CancelJob).is_empty());
     // watch of a finished job: the header only
     let env = master(87, vec![JobPlan::ok(Value::Null)], |_, _| None);
     run_cmd(&env, &["gnt-debug", "delay", "--submit", "1"]);
     check(&env, "job_watch_finished");
     // watch of a failed job reports the failure
-    let env = master(52, vec![JobPlan::err(json!(["OpExecError", ["boom"]]))], |_, _| None);
+    let env = master(
+        52,
+        vec![JobPlan::err(json!(["OpExecError", ["boom"]]))],
+        |_, _| None,
+    );
     run_cmd(&env, &["gnt-debug", "delay", "--submit", "1"]);
     let (rc, out, err) = run_cmd(&env, &["gnt-job", "watch", "52"]);
     assert_eq!(rc, 1);
-    assert_eq!(out, "Output from job 52 follows\n--------------------------\n");
-    assert_eq!(err, "Job 52 failed: Failure: command execution error:\nboom\n");
-    let env = master(1, vec![], |m, _| (m == Method::ArchiveJob).then(|| Ok(json!(false))));
+    assert_eq!(
+        out,
+        "Output from job 52 follows\n--------------------------\n"
+    );
+    assert_eq!(
+        err,
+        "Job 52 failed: Failure: command execution error:\nboom\n"
+    );
+    // an unknown job is a lost job
+    let env = crate::context::testing::FakeEnv::new(|_, _| {
+        Err(ganeti_luxi::LuxiError::Ganeti(
+            ganeti_types::GanetiError::noent("Job 999 not found"),
+        ))
+    });
+    let (rc, _, err) = run_cmd(&env, &["gnt-job", "watch", "999"]);
+    assert_eq!(
+        (rc, err.as_str()),
+        (
+            1,
+            "Job 999 failed: Error checking job status: Job with id 999 lost\n"
+        )
+    );
+    let env = master(1, vec![], |m, _| {
+        (m == Method::ArchiveJob).then(|| Ok(json!(false)))
+    });
     let (rc, _, err) = run_cmd(&env, &["gnt-job", "archive", "5"]);
-    assert_eq!((rc, err.as_str()), (1, "Failed to archive job with ID '5'\n"));
-    let env = master(1, vec![], |m, _| (m == Method::AutoArchiveJobs).then(|| Ok(json!([3, 0]))));
-    assert_eq!(run_cmd(&env, &["gnt-job", "autoarchive", "1d"]).1, "Archived 3 jobs, 0 unchecked left\n");
+    assert_eq!(
+        (rc, err.as_str()),
+        (1, "Failed to archive job with ID '5'\n")
+    );
+    let env = master(1, vec![], |m, _| {
+        (m == Method::AutoArchiveJobs).then(|| Ok(json!([3, 0])))
+    });
+    assert_eq!(
+        run_cmd(&env, &["gnt-job", "autoarchive", "1d"]).1,
+        "Archived 3 jobs, 0 unchecked left\n"
+    );
     assert_eq!(env.calls(Method::AutoArchiveJobs)[0][0], json!(86400));
     assert_eq!(crate::cmd::job::parse_timespec("2w").unwrap(), 1_209_600);
     assert!(crate::cmd::job::parse_timespec("h").is_err());
@@ -509,15 +698,27 @@ fn job_list_fields_matches_reference() {
         return;
     };
     // rebuild the master's field descriptions from the reference table
-    let kinds = [("Boolean", "bool"), ("Custom", "other"), ("Number", "number"), ("Text", "text"), ("Timestamp", "timestamp")];
+    let kinds = [
+        ("Boolean", "bool"),
+        ("Custom", "other"),
+        ("Number", "number"),
+        ("Text", "text"),
+        ("Timestamp", "timestamp"),
+    ];
     let mut fields = Vec::new();
     for line in out.lines().skip(1) {
         let cols: Vec<&str> = line.split_whitespace().collect();
-        let kind = kinds.iter().find(|(t, _)| *t == cols[1]).map(|(_, k)| *k).unwrap_or("other");
+        let kind = kinds
+            .iter()
+            .find(|(t, _)| *t == cols[1])
+            .map(|(_, k)| *k)
+            .unwrap_or("other");
         let doc = cols[3..].join(" ");
         fields.push(json!({"name": cols[0], "title": cols[2], "kind": kind, "doc": doc}));
     }
-    let env = master(1, vec![], move |m, _| (m == Method::QueryFields).then(|| Ok(json!({"fields": fields}))));
+    let env = master(1, vec![], move |m, _| {
+        (m == Method::QueryFields).then(|| Ok(json!({"fields": fields})))
+    });
     check(&env, "job_list_fields");
 }
 
@@ -547,18 +748,79 @@ fn os_commands_match_reference() {
     for (name, fields) in [
         ("os_list", &["name", "variants"][..]),
         ("os_list_noheaders", &["name", "variants"][..]),
-        ("os_info", &["name", "valid", "variants", "parameters", "api_versions", "blacklisted", "hidden", "os_hvp", "osparams", "trusted"][..]),
-        ("os_info_noop", &["name", "valid", "variants", "parameters", "api_versions", "blacklisted", "hidden", "os_hvp", "osparams", "trusted"][..]),
-        ("err_unknown_os_info", &["name", "valid", "variants", "parameters", "api_versions", "blacklisted", "hidden", "os_hvp", "osparams", "trusted"][..]),
-        ("os_diagnose", &["name", "valid", "variants", "node_status", "hidden", "blacklisted"][..]),
+        (
+            "os_info",
+            &[
+                "name",
+                "valid",
+                "variants",
+                "parameters",
+                "api_versions",
+                "blacklisted",
+                "hidden",
+                "os_hvp",
+                "osparams",
+                "trusted",
+            ][..],
+        ),
+        (
+            "os_info_noop",
+            &[
+                "name",
+                "valid",
+                "variants",
+                "parameters",
+                "api_versions",
+                "blacklisted",
+                "hidden",
+                "os_hvp",
+                "osparams",
+                "trusted",
+            ][..],
+        ),
+        (
+            "err_unknown_os_info",
+            &[
+                "name",
+                "valid",
+                "variants",
+                "parameters",
+                "api_versions",
+                "blacklisted",
+                "hidden",
+                "os_hvp",
+                "osparams",
+                "trusted",
+            ][..],
+        ),
+        (
+            "os_diagnose",
+            &[
+                "name",
+                "valid",
+                "variants",
+                "node_status",
+                "hidden",
+                "blacklisted",
+            ][..],
+        ),
     ] {
-        let env = master(19, vec![JobPlan::ok(os_diagnose_result(fields))], |_, _| None);
+        let env = master(19, vec![JobPlan::ok(os_diagnose_result(fields))], |_, _| {
+            None
+        });
         check(&env, name);
-        assert_eq!(submitted_ops(&env)[0]["output_fields"], json!(fields), "{name}");
+        assert_eq!(
+            submitted_ops(&env)[0]["output_fields"],
+            json!(fields),
+            "{name}"
+        );
     }
     // an empty answer (this release's master) lists nothing
     let env = master(19, vec![JobPlan::ok(json!([]))], |_, _| None);
-    assert_eq!(run_cmd(&env, &["gnt-os", "list"]), (0, "Name\n".to_string(), String::new()));
+    assert_eq!(
+        run_cmd(&env, &["gnt-os", "list"]),
+        (0, "Name\n".to_string(), String::new())
+    );
 }
 
 #[test]
@@ -575,7 +837,14 @@ fn debug_delay_matches_reference() {
                "on_nodes": ["node1.example.com"], "repeat": 0, "interruptible": false,
                "no_locks": false, "debug_level": 0, "dry_run": false})
     );
-    let env = master(85, vec![JobPlan::err(json!(["OpPrereqError", ["Duration must be greater than zero"]]))], |_, _| None);
+    let env = master(
+        85,
+        vec![JobPlan::err(json!([
+            "OpPrereqError",
+            ["Duration must be greater than zero"]
+        ]))],
+        |_, _| None,
+    );
     check(&env, "err_debug_delay_zero");
     // --print-jobid prints the id first
     let env = master(7, vec![], |_, _| None);
@@ -600,6 +869,193 @@ fn debug_delay_matches_reference() {
     });
     let (rc, _, err) = run_cmd(&env, &["gnt-debug", "delay", "1"]);
     assert_eq!((rc, err.as_str()), (0, "Job 5 is waiting in queue\n"));
+}
+
+/// The opcode each remaining command line submits (reason trail removed),
+/// when the master accepts it with a `null` result.
+#[test]
+fn opcodes_of_simple_commands() {
+    let cases: Vec<(Vec<&str>, Value)> = vec![
+        (
+            vec![
+                "gnt-instance",
+                "failover",
+                "-f",
+                "--shutdown-timeout",
+                "30",
+                "-n",
+                "node2",
+                "i1",
+            ],
+            json!({"OP_ID": "OP_INSTANCE_FAILOVER", "instance_name": "i1", "ignore_consistency": false,
+                   "shutdown_timeout": 30, "target_node": "node2", "ignore_ipolicy": false,
+                   "cleanup": false, "debug_level": 0, "dry_run": false}),
+        ),
+        (
+            vec!["gnt-instance", "migrate", "-f", "--non-live", "i1"],
+            json!({"OP_ID": "OP_INSTANCE_MIGRATE", "instance_name": "i1", "mode": "non-live",
+                   "cleanup": false, "allow_failover": false, "allow_runtime_changes": true,
+                   "ignore_ipolicy": false, "ignore_hvversions": false, "debug_level": 0, "dry_run": false}),
+        ),
+        (
+            vec!["gnt-instance", "move", "-f", "-n", "node2", "i1"],
+            json!({"OP_ID": "OP_INSTANCE_MOVE", "instance_name": "i1", "target_node": "node2",
+                   "compress": "none", "shutdown_timeout": 120, "ignore_consistency": false,
+                   "ignore_ipolicy": false, "debug_level": 0, "dry_run": false}),
+        ),
+        (
+            vec![
+                "gnt-instance",
+                "recreate-disks",
+                "--disk",
+                "0:size=2G",
+                "-n",
+                "node1",
+                "i1",
+            ],
+            json!({"OP_ID": "OP_INSTANCE_RECREATE_DISKS", "instance_name": "i1",
+                   "disks": [[0, {"size": 2048}]], "nodes": ["node1"], "debug_level": 0, "dry_run": false}),
+        ),
+        (
+            vec!["gnt-instance", "deactivate-disks", "-f", "i1"],
+            json!({"OP_ID": "OP_INSTANCE_DEACTIVATE_DISKS", "instance_name": "i1", "force": true,
+                   "debug_level": 0, "dry_run": false}),
+        ),
+        (
+            vec!["gnt-instance", "remove-tags", "i1", "t1"],
+            json!({"OP_ID": "OP_TAGS_DEL", "kind": "instance", "name": "i1", "tags": ["t1"], "debug_level": 0}),
+        ),
+        (
+            vec!["gnt-cluster", "rename", "-f", "new.example.com"],
+            json!({"OP_ID": "OP_CLUSTER_RENAME", "name": "new.example.com", "debug_level": 0, "dry_run": false}),
+        ),
+        (
+            vec!["gnt-cluster", "redist-conf"],
+            json!({"OP_ID": "OP_CLUSTER_REDIST_CONF", "debug_level": 0, "dry_run": false}),
+        ),
+        (
+            vec!["gnt-cluster", "repair-disk-sizes", "i1"],
+            json!({"OP_ID": "OP_CLUSTER_REPAIR_DISK_SIZES", "instances": ["i1"], "debug_level": 0, "dry_run": false}),
+        ),
+        (
+            vec!["gnt-cluster", "deactivate-master-ip", "--yes"],
+            json!({"OP_ID": "OP_CLUSTER_DEACTIVATE_MASTER_IP", "debug_level": 0}),
+        ),
+        (
+            vec!["gnt-node", "remove", "node2"],
+            json!({"OP_ID": "OP_NODE_REMOVE", "node_name": "node2", "debug_level": 0, "dry_run": false}),
+        ),
+        (
+            vec!["gnt-node", "add-tags", "node1", "x"],
+            json!({"OP_ID": "OP_TAGS_SET", "kind": "node", "name": "node1", "tags": ["x"], "debug_level": 0}),
+        ),
+        (
+            vec!["gnt-group", "add-tags", "g", "x"],
+            json!({"OP_ID": "OP_TAGS_SET", "kind": "nodegroup", "name": "g", "tags": ["x"], "debug_level": 0}),
+        ),
+        (
+            vec!["gnt-network", "remove", "--dry-run", "net1"],
+            json!({"OP_ID": "OP_NETWORK_REMOVE", "network_name": "net1", "force": false,
+                   "debug_level": 0, "dry_run": true}),
+        ),
+        (
+            vec![
+                "gnt-network",
+                "modify",
+                "--gateway",
+                "10.0.0.1",
+                "--remove-reserved-ips",
+                "",
+                "net1",
+            ],
+            json!({"OP_ID": "OP_NETWORK_SET_PARAMS", "network_name": "net1", "gateway": "10.0.0.1",
+                   "remove_reserved_ips": [], "debug_level": 0, "dry_run": false}),
+        ),
+        (
+            vec![
+                "gnt-os",
+                "modify",
+                "-H",
+                "fake:migration_mode=live",
+                "--blacklisted",
+                "no",
+                "noop",
+            ],
+            json!({"OP_ID": "OP_CLUSTER_SET_PARAMS", "os_hvp": {"noop": {"fake": {"migration_mode": "live"}}},
+                   "blacklisted_os": [["remove", "noop"]], "debug_level": 0, "dry_run": false}),
+        ),
+    ];
+    for (argv, expected) in cases {
+        let env = master(1, vec![], |m, _| {
+            (m == Method::QueryConfigValues).then(|| Ok(json!(["cluster.example.com"])))
+        });
+        let (rc, _, err) = run_cmd(&env, &argv);
+        assert_eq!((rc, err.as_str()), (0, ""), "{argv:?}");
+        assert_eq!(submitted_ops(&env), vec![expected], "{argv:?}");
+    }
+    // the priority and reason options reach the opcode
+    let env = master(1, vec![], |_, _| None);
+    run_cmd(
+        &env,
+        &[
+            "gnt-debug",
+            "delay",
+            "--priority",
+            "low",
+            "--reason",
+            "test",
+            "-d",
+            "-d",
+            "1",
+        ],
+    );
+    let submit = env.calls(Method::SubmitJob);
+    let op = &submit[0][0][0];
+    assert_eq!(op["priority"], json!(10));
+    assert_eq!(op["debug_level"], json!(2));
+    assert_eq!(
+        op["reason"][0],
+        json!(["gnt:user", "test", 1_795_447_035_457_695_232_u64])
+    );
+    assert_eq!(op["reason"][1][0], json!("gnt:client:gnt-debug"));
+    // change-groups spawned jobs are followed
+    let env = master(
+        40,
+        vec![
+            JobPlan::ok(json!({"jobs": [[true, 41]]})),
+            JobPlan::ok(Value::Null),
+        ],
+        |_, _| None,
+    );
+    let (rc, out, _) = run_cmd(&env, &["gnt-instance", "change-group", "--to", "g2", "i1"]);
+    assert_eq!(rc, 0);
+    assert_eq!(
+        out,
+        "Submitted jobs 41\nWaiting for job 41 ...\nInstance 'i1' changed group successfully.\n"
+    );
+    assert_eq!(submitted_ops(&env)[0]["target_groups"], json!(["g2"]));
+}
+
+#[test]
+fn broken_pipe_is_quiet() {
+    struct Closed;
+    impl std::io::Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let env = query_master("job", job_list_answer());
+    let mut err = Vec::new();
+    let rc = crate::run_with_env(
+        vec!["gnt-job".into(), "list".into()],
+        &env,
+        &mut Closed,
+        &mut err,
+    );
+    assert_eq!((rc, err.as_slice()), (1, &b""[..]));
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! the execution. Execution re-checks prerequisites under the locks, then
 //! acts through the node layer and commits config deltas.
 
-mod cluster;
+pub(crate) mod cluster;
 mod destroy;
 mod group;
 mod instance;

@@ -53,6 +53,7 @@ impl Master {
                 GanetiError::OpPrereq(e.to_string(), ganeti_types::ErrorClass::WrongInput)
             })?;
             crate::cmdlib::check_at_submit(self, &filled)?;
+            let filled = redact_secrets(filled);
             let priority = filled.get("priority").and_then(Value::as_i64).unwrap_or(0);
             queued.push(QueuedOpCode {
                 input: filled,
@@ -309,11 +310,10 @@ impl Master {
         let mut ids = Vec::new();
         for mut job in interrupted {
             let now = now_ts();
-            let mut note = String::new();
             for op in job.ops.iter_mut() {
                 match op.status {
                     OpStatus::Running => {
-                        note = crate::cmdlib::recover_interrupted(self, &op.input);
+                        let note = crate::cmdlib::recover_interrupted(self, &op.input);
                         let msg = format!(
                             "The master daemon stopped while {} was running; the opcode was interrupted and its effects may be incomplete{}",
                             op.op_id(),
@@ -343,7 +343,6 @@ impl Master {
                     _ => {}
                 }
             }
-            let _ = note;
             job.end_timestamp = Some(now);
             ids.push(job.id);
             self.store
@@ -352,6 +351,17 @@ impl Master {
         }
         Ok(ids)
     }
+}
+
+/// Secret parameters never reach the persisted job (Ganeti strips them
+/// too): their values are replaced before the job is written.
+fn redact_secrets(mut op: ganeti_types::Dict) -> ganeti_types::Dict {
+    if let Some(Value::Object(m)) = op.get_mut("osparams_secret") {
+        for v in m.values_mut() {
+            *v = Value::String("<redacted>".into());
+        }
+    }
+    op
 }
 
 /// Replace negative (relative) job ids in `depends` by absolute ones.
@@ -395,4 +405,22 @@ fn resolve_relative_deps(job: &mut Job, batch: &[Option<u64>]) -> Result<(), Gan
 /// Persist a job record (used by the opcode context for log entries).
 pub(crate) fn persist_job(m: &Master, job: &Job) -> Result<(), GanetiError> {
     worker::persist(m, job)
+}
+
+#[cfg(test)]
+mod recovery_tests;
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn secret_parameters_are_redacted_before_persisting() {
+        let op = json!({"OP_ID": "OP_INSTANCE_CREATE", "osparams_secret": {"root_pw": "hunter2"}, "osparams": {"a": "b"}});
+        let r = super::redact_secrets(op.as_object().cloned().unwrap());
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert_eq!(r["osparams"], json!({"a": "b"}));
+        assert_eq!(r["osparams_secret"], json!({"root_pw": "<redacted>"}));
+    }
 }
