@@ -18,7 +18,7 @@ if [ -e "$root/var/lib/ganeti/config.data" ]; then
 else
   mkdir -p "$root/srv/ganeti/os"
   cp -r "$top/os/noop" "$root/srv/ganeti/os/"
-  gnt-cluster init --master-ip 127.0.0.1 --nic-parameters link=br0 cluster.local
+  gnt-cluster init --master-ip 127.0.0.2 --nic-parameters link=br0 cluster.local
 fi
 gnt-cluster getmaster >/dev/null
 cat <<MSG
