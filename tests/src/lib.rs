@@ -133,29 +133,43 @@ impl Cluster {
             .and_then(|s| s.trim().parse().ok())
     }
 
-    /// Start the daemon (after a kill) and wait until it answers.
-    pub fn start_daemon(&self) {
+    fn spawn_daemon(&self) -> std::process::Child {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.root().join("var/log/ganeti/ganetid.log"))
             .expect("log");
-        let child = Command::new(bin_dir().join("ganetid"))
+        Command::new(bin_dir().join("ganetid"))
             .arg("--root")
             .arg(self.root())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
             .spawn()
-            .expect("spawn ganetid");
-        self.children.lock().expect("children").push(child);
+            .expect("spawn ganetid")
+    }
+
+    /// Start the daemon (after a kill) and wait until it answers. A start
+    /// that loses the race for the store lock against a killed daemon
+    /// still finishing its last fsync is retried.
+    pub fn start_daemon(&self) {
         let start = Instant::now();
+        let mut child = self.spawn_daemon();
         while self.gnt(&["gnt-cluster", "queue", "info"]).rc != 0 {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "daemon did not come back"
-            );
+            if let Ok(Some(_)) = child.try_wait() {
+                child = self.spawn_daemon();
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                let log = std::fs::read_to_string(self.root().join("var/log/ganeti/ganetid.log"))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(15).collect();
+                panic!(
+                    "daemon did not come back; log tail (newest first):\n{}",
+                    tail.join("\n")
+                );
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
+        self.children.lock().expect("children").push(child);
     }
 
     /// SIGKILL the daemon.
@@ -167,7 +181,7 @@ impl Cluster {
                 && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
                     .map(|s| s.contains(") Z "))
                     .unwrap_or(true)
-                && start.elapsed() < Duration::from_secs(5)
+                && start.elapsed() < Duration::from_secs(60)
             {
                 std::thread::sleep(Duration::from_millis(10));
             }

@@ -122,3 +122,31 @@ fn garbage_store_is_a_clear_error_not_a_silent_reset() {
         "{err}"
     );
 }
+
+#[test]
+fn hand_edited_config_data_is_refused_and_left_alone() {
+    let c = Cluster::init();
+    c.kill9();
+    let cfg = c.root().join("var/lib/ganeti/config.data");
+    std::fs::write(&cfg, "{ this is not json").unwrap();
+    let out = std::process::Command::new(ganeti_e2e::bin_dir().join("ganetid"))
+        .arg("--root")
+        .arg(c.root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("edited by hand") && err.contains("config.data"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cfg).unwrap(),
+        "{ this is not json",
+        "the edited file was overwritten"
+    );
+    // moving it away lets the daemon start from the intact store
+    std::fs::rename(&cfg, c.root().join("config.data.broken")).unwrap();
+    c.start_daemon();
+    assert!(cfg.exists(), "config.data was not rewritten");
+}

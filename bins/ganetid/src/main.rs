@@ -52,7 +52,28 @@ fn run(args: Args) -> Result<()> {
     rt.block_on(serve(Paths::new(&args.root)))
 }
 
+/// `config.data` is an export of the store, but operators read and
+/// sometimes edit it. A copy that no longer parses means someone changed it
+/// by hand: refuse to start (and so to overwrite it) until they decide.
+fn check_config_export(paths: &Paths) -> Result<()> {
+    let path = paths.config_data();
+    let Ok(data) = std::fs::read(&path) else {
+        return Ok(());
+    };
+    serde_json::from_slice::<ganeti_types::ConfigData>(&data).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a valid Ganeti configuration ({e}); it was probably edited by hand. \
+             The cluster state itself is intact in {}; move the broken file away and start \
+             again to have it rewritten from that state",
+            path.display(),
+            paths.store_dir().display()
+        )
+    })?;
+    Ok(())
+}
+
 async fn serve(paths: Paths) -> Result<()> {
+    check_config_export(&paths)?;
     let node: Arc<dyn ganeti_node::NodeApi> = Arc::new(ganeti_node::LocalNode::new(paths.clone()));
     let master =
         ganeti_master::Master::open(paths.clone(), node).context("cannot start the master")?;
