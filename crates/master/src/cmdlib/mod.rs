@@ -10,6 +10,7 @@ pub(crate) mod cluster;
 mod destroy;
 mod group;
 mod instance;
+pub(crate) mod ipolicy;
 mod network;
 mod node;
 mod tags;

@@ -70,101 +70,6 @@ pub fn effective_be(cfg: &ConfigData, inst_be: &Dict) -> Dict {
     fill(&[&builtin, &cl, &ib])
 }
 
-/// The group's instance policy filled with the cluster's.
-pub fn effective_ipolicy(cfg: &ConfigData, group: Option<&NodeGroup>) -> Dict {
-    let mut pol = constants::ipolicy_defaults();
-    for (k, v) in &cfg.cluster.ipolicy {
-        pol.insert(k.clone(), v.clone());
-    }
-    if let Some(g) = group {
-        for (k, v) in &g.ipolicy {
-            pol.insert(k.clone(), v.clone());
-        }
-    }
-    pol
-}
-
-/// Instance specs to check against the policy.
-#[derive(Debug, Clone)]
-pub struct ISpec {
-    pub mem: Option<u64>,
-    pub cpus: Option<u64>,
-    pub disk_sizes: Vec<u64>,
-    pub disk_count: Option<u64>,
-    pub nic_count: Option<u64>,
-    pub spindle_use: Option<u64>,
-    pub template: Option<String>,
-}
-
-/// Ganeti's `ComputeIPolicySpecViolation`: the list of violations.
-pub fn ipolicy_violations(pol: &Dict, s: &ISpec) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(t) = &s.template {
-        if t != "diskless" {
-            let allowed: Vec<&str> = pol
-                .get("disk-templates")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            if !allowed.contains(&t.as_str()) {
-                out.push(format!(
-                    "Disk template {t} is not allowed (allowed templates {})",
-                    allowed.join(", ")
-                ));
-            }
-        }
-    }
-    let minmax = pol
-        .get("minmax")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    // A spec passes if it fits any one min/max pair; report the first pair's violations.
-    let mut best: Option<Vec<String>> = None;
-    for pair in &minmax {
-        let get = |side: &str, key: &str| {
-            pair.get(side)
-                .and_then(|m| m.get(key))
-                .and_then(Value::as_u64)
-        };
-        let mut v = Vec::new();
-        let mut check = |key: &str, idx: Option<usize>, val: Option<u64>| {
-            let Some(val) = val else { return };
-            let (Some(lo), Some(hi)) = (get("min", key), get("max", key)) else {
-                return;
-            };
-            if val < lo || val > hi {
-                let name = match idx {
-                    Some(i) => format!("{key}/{i}"),
-                    None => key.to_string(),
-                };
-                v.push(format!("{name} value {val} is not in range [{lo}, {hi}]"));
-            }
-        };
-        check("memory-size", None, s.mem);
-        check("cpu-count", None, s.cpus);
-        if s.template.as_deref() != Some("diskless") {
-            check("disk-count", None, s.disk_count);
-        }
-        check("nic-count", None, s.nic_count);
-        check("spindle-use", None, s.spindle_use);
-        if s.template.as_deref() != Some("diskless") {
-            for (i, d) in s.disk_sizes.iter().enumerate() {
-                check("disk-size", Some(i), Some(*d));
-            }
-        }
-        if v.is_empty() {
-            best = Some(v);
-            break;
-        }
-        if best.is_none() {
-            best = Some(v);
-        }
-    }
-    out.extend(best.unwrap_or_default());
-    out
-}
-
 /// Generate a MAC with the cluster (or network) prefix, unique in the cluster.
 pub fn generate_mac(
     cfg: &ConfigData,
@@ -383,6 +288,14 @@ pub fn disk_size(d: &Dict, idx: usize) -> Result<u64, GanetiError> {
             "Missing disk size for disk {idx}"
         ))),
     }
+}
+
+/// The index of a disk, from its `disk/N` name.
+pub fn disk_index(d: &ganeti_types::Disk) -> usize {
+    d.iv_name
+        .strip_prefix("disk/")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Format MiB the way Ganeti's log messages do (`128M`, `1.0G`).

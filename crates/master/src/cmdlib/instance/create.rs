@@ -16,7 +16,8 @@ use ganeti_types::{
 };
 use serde_json::{json, Value};
 
-use super::common::{self, build_nic, disk_size, fmt_mib, ISpec};
+use super::common::{self, build_nic, disk_size, fmt_mib};
+use crate::cmdlib::ipolicy::{group_ipolicy, spec_violations, ISpec};
 use crate::cmdlib::util::{bool_param, check_name, str_param};
 use crate::cmdlib::OpCtx;
 use crate::jobs::locks::{Level, LockReq};
@@ -312,17 +313,21 @@ fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiErro
 
     // Instance policy
     if !bool_param(op, "ignore_ipolicy") {
-        let pol = common::effective_ipolicy(cfg, Some(&group));
+        let pol = group_ipolicy(cfg, &group.uuid);
         let spec = ISpec {
-            mem: filled_be.get("maxmem").and_then(Value::as_u64),
-            cpus: filled_be.get("vcpus").and_then(Value::as_u64),
-            disk_sizes: disks.iter().map(|d| d.size).collect(),
-            disk_count: Some(disks.len() as u64),
-            nic_count: Some(nics.len() as u64),
-            spindle_use: filled_be.get("spindle_use").and_then(Value::as_u64),
+            mem: filled_be.get("maxmem").and_then(Value::as_i64),
+            cpus: filled_be.get("vcpus").and_then(Value::as_i64),
+            disk_sizes: disks
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (i, d.size as i64))
+                .collect(),
+            disk_count: Some(disks.len() as i64),
+            nic_count: Some(nics.len() as i64),
+            spindle_use: filled_be.get("spindle_use").and_then(Value::as_i64),
             template: Some(template.clone()),
         };
-        let v = common::ipolicy_violations(&pol, &spec);
+        let v = spec_violations(&pol, &spec);
         if !v.is_empty() {
             return Err(GanetiError::wrong_input(format!(
                 "Instance allocation to group {} ({}) violates policy: {}",

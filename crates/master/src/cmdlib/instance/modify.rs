@@ -7,7 +7,8 @@ use ganeti_types::params::{self, force_dict_types, update_params, upgrade_bepara
 use ganeti_types::{now_f64, AdminState, Dict, Disk, GanetiError};
 use serde_json::{json, Value};
 
-use super::common::{self, build_nic, disk_size, fmt_mib, lookup_instance, ISpec};
+use super::common::{self, build_nic, disk_size, fmt_mib, lookup_instance};
+use crate::cmdlib::ipolicy::{group_ipolicy, spec_violations, ISpec};
 use crate::cmdlib::util::{bool_param, dict_param, opt_bool, str_param, u64_param};
 use crate::cmdlib::OpCtx;
 use crate::state::ConfigOp;
@@ -426,25 +427,24 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     // Instance policy (memory, vcpus, disk/nic counts)
     if !bool_param(&op, "ignore_ipolicy") {
         let be = common::effective_be(&cfg, &inst.beparams);
-        let pol = common::effective_ipolicy(&cfg, Some(&group));
+        let pol = group_ipolicy(&cfg, &group.uuid);
+        // only what this modification changes is checked, as Ganeti does
         let spec = ISpec {
-            mem: if be_upd.contains_key("maxmem") {
-                be.get("maxmem").and_then(Value::as_u64)
-            } else {
-                None
-            },
-            cpus: if be_upd.contains_key("vcpus") {
-                be.get("vcpus").and_then(Value::as_u64)
-            } else {
-                None
-            },
-            disk_sizes: new_disks.iter().map(|d| d.size).collect(),
-            disk_count: None,
-            nic_count: None,
-            spindle_use: None,
-            template: None,
+            mem: be_upd
+                .contains_key("maxmem")
+                .then(|| be.get("maxmem").and_then(Value::as_i64))
+                .flatten(),
+            cpus: be_upd
+                .contains_key("vcpus")
+                .then(|| be.get("vcpus").and_then(Value::as_i64))
+                .flatten(),
+            disk_sizes: new_disks
+                .iter()
+                .map(|d| (common::disk_index(d), d.size as i64))
+                .collect(),
+            ..ISpec::default()
         };
-        let v = common::ipolicy_violations(&pol, &spec);
+        let v = spec_violations(&pol, &spec);
         if !v.is_empty() {
             return Err(GanetiError::wrong_input(format!(
                 "Instance {} violates instance policy: {}",
@@ -538,34 +538,18 @@ pub fn grow_disk(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     } else {
         (amount, disk.size + amount)
     };
-    let pol = common::effective_ipolicy(
-        &cfg,
-        cfg.nodes
-            .get(&inst.primary_node)
-            .and_then(|n| cfg.nodegroups.get(&n.group)),
+    let pol = cfg
+        .nodes
+        .get(&inst.primary_node)
+        .map(|n| group_ipolicy(&cfg, &n.group))
+        .unwrap_or_default();
+    let viol = spec_violations(
+        &pol,
+        &ISpec {
+            disk_sizes: vec![(idx, target as i64)],
+            ..ISpec::default()
+        },
     );
-    let mut viol = Vec::new();
-    if let Some(pair) = pol
-        .get("minmax")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-    {
-        let lo = pair
-            .get("min")
-            .and_then(|m| m.get("disk-size"))
-            .and_then(Value::as_u64);
-        let hi = pair
-            .get("max")
-            .and_then(|m| m.get("disk-size"))
-            .and_then(Value::as_u64);
-        if let (Some(lo), Some(hi)) = (lo, hi) {
-            if target < lo || target > hi {
-                viol.push(format!(
-                    "disk-size/{idx} value {target} is not in range [{lo}, {hi}]"
-                ));
-            }
-        }
-    }
     if !viol.is_empty() {
         let msg = format!("Growing disk {idx} violates policy: {}", viol.join(", "));
         if bool_param(&op, "ignore_ipolicy") {
