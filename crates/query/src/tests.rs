@@ -1742,28 +1742,16 @@ fn job_status_and_priority_rules() {
         end_timestamp: None,
         archived: false,
     };
-    assert_eq!(
-        resources::job::job_status(&job(&[Success, Success])),
-        Success
-    );
-    assert_eq!(resources::job::job_status(&job(&[Success, Queued])), Queued);
-    assert_eq!(
-        resources::job::job_status(&job(&[Running, Queued])),
-        Running
-    );
-    assert_eq!(
-        resources::job::job_status(&job(&[Success, Waiting])),
-        Waiting
-    );
-    assert_eq!(resources::job::job_status(&job(&[Running, Error])), Error);
-    assert_eq!(
-        resources::job::job_status(&job(&[Canceling, Canceling])),
-        Canceling
-    );
-    assert_eq!(resources::job::job_status(&job(&[Canceled])), Canceled);
+    assert_eq!(job(&[Success, Success]).status(), Success);
+    assert_eq!(job(&[Success, Queued]).status(), Queued);
+    assert_eq!(job(&[Running, Queued]).status(), Running);
+    assert_eq!(job(&[Success, Waiting]).status(), Waiting);
+    assert_eq!(job(&[Running, Error]).status(), Error);
+    assert_eq!(job(&[Canceling, Canceling]).status(), Canceling);
+    assert_eq!(job(&[Canceled]).status(), Canceled);
     let mut j = job(&[Success, Success]);
     j.ops[0].priority = 10;
-    assert_eq!(resources::job::job_priority(&j), 0);
+    assert_eq!(j.priority(), 0);
 }
 
 // ---------------------------------------------------------------- cluster & small resources

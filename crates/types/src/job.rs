@@ -107,26 +107,21 @@ pub struct Job {
 }
 
 impl Job {
-    /// Ganeti's `_QueuedJob.CalcStatus`.
+    /// Ganeti's `_QueuedJob.CalcStatus`: the first error, cancel or
+    /// canceling opcode decides; otherwise the last waiting/running one;
+    /// success only when every opcode succeeded.
     pub fn status(&self) -> JobStatus {
         let mut status = OpStatus::Queued;
         let mut all_success = true;
         for op in &self.ops {
-            if op.status == OpStatus::Success {
-                continue;
-            }
-            all_success = false;
             match op.status {
-                OpStatus::Queued => {}
-                OpStatus::Waiting | OpStatus::Running | OpStatus::Canceling => {
-                    status = op.status;
-                    break;
-                }
-                OpStatus::Error | OpStatus::Canceled => {
-                    status = op.status;
-                    break;
-                }
                 OpStatus::Success => {}
+                OpStatus::Error | OpStatus::Canceling | OpStatus::Canceled => return op.status,
+                OpStatus::Queued => all_success = false,
+                OpStatus::Waiting | OpStatus::Running => {
+                    all_success = false;
+                    status = op.status;
+                }
             }
         }
         if all_success {
@@ -136,14 +131,15 @@ impl Job {
         }
     }
 
-    /// The job priority: the best (lowest) priority of its unfinished opcodes.
+    /// The job priority: the best (lowest) priority of its unfinished
+    /// opcodes, or the default (0) once all are finished, as Ganeti.
     pub fn priority(&self) -> i64 {
         self.ops
             .iter()
             .filter(|o| !o.status.is_final())
             .map(|o| o.priority)
             .min()
-            .unwrap_or_else(|| self.ops.first().map(|o| o.priority).unwrap_or(0))
+            .unwrap_or(0)
     }
 
     /// The highest log serial of the job (0 when none).
@@ -200,6 +196,21 @@ mod tests {
         assert_eq!(job(&[Success, Error, Error]).status(), Error);
         assert_eq!(job(&[Canceled, Canceled]).status(), Canceled);
         assert_eq!(job(&[Canceling]).status(), Canceling);
+        assert_eq!(job(&[Running, Error]).status(), Error);
+        assert_eq!(job(&[Success, Waiting, Queued]).status(), Waiting);
+    }
+
+    #[test]
+    fn priority_of_unfinished_opcodes_or_default() {
+        let mut j = job(&[OpStatus::Success, OpStatus::Queued, OpStatus::Queued]);
+        j.ops[0].priority = -10;
+        j.ops[1].priority = 10;
+        j.ops[2].priority = 0;
+        assert_eq!(j.priority(), 0);
+        for op in j.ops.iter_mut() {
+            op.status = OpStatus::Success;
+        }
+        assert_eq!(j.priority(), 0);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! jobs are listed only when the query asks for the `archived` field or
 //! names them.
 
-use ganeti_types::{Job, OpStatus, QueuedOpCode, Timestamp};
+use ganeti_types::{Job, QueuedOpCode, Timestamp};
 use serde_json::{json, Value};
 
 use crate::error::QueryError;
@@ -74,40 +74,6 @@ pub(crate) fn select<'a>(
         .collect())
 }
 
-/// Ganeti's job status: the first failed or cancelled opcode decides;
-/// otherwise the last waiting/running one; all successful is success.
-pub(crate) fn job_status(job: &Job) -> OpStatus {
-    let mut status = OpStatus::Queued;
-    let mut all_success = true;
-    for op in &job.ops {
-        match op.status {
-            OpStatus::Error | OpStatus::Canceling | OpStatus::Canceled => return op.status,
-            OpStatus::Success => {}
-            OpStatus::Queued => all_success = false,
-            OpStatus::Waiting | OpStatus::Running => {
-                all_success = false;
-                status = op.status;
-            }
-        }
-    }
-    if all_success {
-        OpStatus::Success
-    } else {
-        status
-    }
-}
-
-/// Ganeti's job priority: the best priority of unfinished opcodes, or the
-/// default (0) when all are finished.
-pub(crate) fn job_priority(job: &Job) -> i64 {
-    job.ops
-        .iter()
-        .filter(|o| !o.status.is_final())
-        .map(|o| o.priority)
-        .min()
-        .unwrap_or(0)
-}
-
 fn ts(t: &Option<Timestamp>) -> Value {
     match t {
         Some((s, us)) => json!([s, us]),
@@ -132,8 +98,8 @@ pub(crate) fn get(_ctx: &QueryContext<'_>, item: &JobItem<'_>, field: &str) -> C
         };
     };
     match field {
-        "status" => normal(job_status(job).as_str()),
-        "priority" => normal(job_priority(job)),
+        "status" => normal(job.status().as_str()),
+        "priority" => normal(job.priority()),
         "archived" => normal(job.archived),
         "ops" => per_op(job, |o| Value::Object(o.input.clone())),
         "opresult" => per_op(job, |o| o.result.clone()),
