@@ -2,48 +2,28 @@
 //! format), `ssconf_*` and `queue/drain`. They are exports of the store,
 //! rewritten atomically after each config change; the store stays the
 //! source of truth.
+//!
+//! Every atomic write costs an fsync, so an ssconf file is rewritten only
+//! when its content changed (most config changes touch one or two of them).
 
-use std::io::Write;
-use std::path::Path;
+use std::collections::HashMap;
 
+use ganeti_crypto::write_file_atomic;
 use ganeti_types::{ConfigData, Paths};
 
-fn write_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name().and_then(|s| s.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
-    {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(mode)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_data()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
+/// Error writing an export.
+pub type ExportError = ganeti_crypto::CryptoError;
 
-/// Write `config.data` and the ssconf files for a configuration.
-pub fn export_config(paths: &Paths, cfg: &ConfigData) -> std::io::Result<()> {
-    let data = serde_json::to_vec(cfg).map_err(std::io::Error::other)?;
-    write_atomic(&paths.config_data(), &data, 0o600)?;
-    let master = cfg.master_node();
-    let ss: Vec<(&str, String)> = vec![
+/// The ssconf keys and values of a configuration.
+fn ssconf_values(cfg: &ConfigData) -> Vec<(&'static str, String)> {
+    let lines = |v: Vec<String>| v.join("\n");
+    vec![
         ("cluster_name", cfg.cluster.cluster_name.clone()),
         (
             "master_node",
-            master.map(|n| n.name.clone()).unwrap_or_default(),
+            cfg.master_node()
+                .map(|n| n.name.clone())
+                .unwrap_or_default(),
         ),
         ("master_ip", cfg.cluster.master_ip.clone()),
         ("master_netdev", cfg.cluster.master_netdev.clone()),
@@ -63,52 +43,122 @@ pub fn export_config(paths: &Paths, cfg: &ConfigData) -> std::io::Result<()> {
         ),
         (
             "node_list",
-            cfg.nodes
-                .values()
-                .map(|n| n.name.clone())
-                .collect::<Vec<_>>()
-                .join("\n"),
+            lines(cfg.nodes.values().map(|n| n.name.clone()).collect()),
         ),
         (
             "node_primary_ips",
-            cfg.nodes
-                .values()
-                .map(|n| format!("{} {}", n.name, n.primary_ip))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            lines(
+                cfg.nodes
+                    .values()
+                    .map(|n| format!("{} {}", n.name, n.primary_ip))
+                    .collect(),
+            ),
         ),
         (
             "master_candidates",
-            cfg.nodes
-                .values()
-                .filter(|n| n.master_candidate)
-                .map(|n| n.name.clone())
-                .collect::<Vec<_>>()
-                .join("\n"),
+            lines(
+                cfg.nodes
+                    .values()
+                    .filter(|n| n.master_candidate)
+                    .map(|n| n.name.clone())
+                    .collect(),
+            ),
         ),
         (
             "instance_list",
-            cfg.instances
-                .values()
-                .map(|i| i.name.clone())
-                .collect::<Vec<_>>()
-                .join("\n"),
+            lines(cfg.instances.values().map(|i| i.name.clone()).collect()),
         ),
         ("cluster_tags", cfg.cluster.tags.join("\n")),
         ("release_version", ganeti_types::GANETI_VERSION.to_string()),
-    ];
-    for (k, v) in ss {
-        write_atomic(&paths.ssconf(k), format!("{v}\n").as_bytes(), 0o644)?;
+    ]
+}
+
+/// Writes the exports, remembering what the ssconf files hold.
+#[derive(Debug, Default)]
+pub struct Exporter {
+    /// Content last written (or found) per ssconf key.
+    ssconf: HashMap<&'static str, String>,
+}
+
+impl Exporter {
+    /// Write `config.data` and every ssconf file whose content changed.
+    pub fn export(&mut self, paths: &Paths, cfg: &ConfigData) -> Result<(), ExportError> {
+        let data = serde_json::to_vec(cfg).map_err(|e| ExportError::Io {
+            action: "serialize",
+            path: paths.config_data(),
+            source: std::io::Error::other(e),
+        })?;
+        write_file_atomic(&paths.config_data(), &data, 0o600)?;
+        for (key, value) in ssconf_values(cfg) {
+            let content = format!("{value}\n");
+            let known = match self.ssconf.get(key) {
+                Some(c) => c == &content,
+                None => std::fs::read_to_string(paths.ssconf(key)).ok().as_ref() == Some(&content),
+            };
+            if !known {
+                write_file_atomic(&paths.ssconf(key), content.as_bytes(), 0o644)?;
+            }
+            self.ssconf.insert(key, content);
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+/// Write every export once (cluster init).
+pub fn export_config(paths: &Paths, cfg: &ConfigData) -> Result<(), ExportError> {
+    Exporter::default().export(paths, cfg)
 }
 
 /// Mirror the drain flag into Ganeti's `queue/drain` file.
 pub fn write_drain_file(paths: &Paths, drained: bool) {
     let f = paths.queue_drain_file();
-    if drained {
-        let _ = write_atomic(&f, b"", 0o644);
+    let res = if drained {
+        write_file_atomic(&f, b"", 0o644).map_err(|e| e.to_string())
     } else {
-        let _ = std::fs::remove_file(&f);
+        match std::fs::remove_file(&f) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.to_string()),
+            _ => Ok(()),
+        }
+    };
+    if let Err(e) = res {
+        tracing::warn!("cannot update {}: {e}", f.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmdlib::cluster::checks::testcfg;
+
+    #[test]
+    fn unchanged_ssconf_files_are_not_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path());
+        std::fs::create_dir_all(paths.data_dir()).unwrap();
+        let mut cfg = testcfg::config();
+        let mut ex = Exporter::default();
+        ex.export(&paths, &cfg).unwrap();
+        let name_file = paths.ssconf("cluster_name");
+        let inode = |p: &std::path::Path| {
+            std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap())
+        };
+        let (name_ino, list_ino) = (inode(&name_file), inode(&paths.ssconf("instance_list")));
+        cfg.cluster.tags.push("t".into());
+        cfg.serial_no += 1;
+        ex.export(&paths, &cfg).unwrap();
+        // atomic replacement gives a new inode; untouched files keep theirs
+        assert_eq!(inode(&name_file), name_ino);
+        assert_eq!(inode(&paths.ssconf("instance_list")), list_ino);
+        assert_eq!(
+            std::fs::read_to_string(paths.ssconf("cluster_tags")).unwrap(),
+            "t\n"
+        );
+        let back: ConfigData =
+            serde_json::from_slice(&std::fs::read(paths.config_data()).unwrap()).unwrap();
+        assert_eq!(back, cfg);
+        // a fresh exporter trusts files already holding the right content
+        let mut ex2 = Exporter::default();
+        ex2.export(&paths, &cfg).unwrap();
+        assert_eq!(inode(&name_file), name_ino);
     }
 }

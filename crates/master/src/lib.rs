@@ -48,8 +48,8 @@ pub struct Master {
     pub locks: LockManager,
     pub(crate) active: Mutex<HashMap<u64, Arc<jobs::JobCtl>>>,
     pub(crate) wake_scheduler: tokio::sync::Notify,
-    /// Serial of the configuration last exported to `config.data`.
-    exported_serial: Mutex<u64>,
+    /// Serial of the configuration last exported, and the exporter.
+    exported: Mutex<(u64, export::Exporter)>,
 }
 
 impl Master {
@@ -71,7 +71,7 @@ impl Master {
             locks: LockManager::new(),
             active: Mutex::new(HashMap::new()),
             wake_scheduler: tokio::sync::Notify::new(),
-            exported_serial: Mutex::new(0),
+            exported: Mutex::new((0, export::Exporter::default())),
         }))
     }
 
@@ -109,12 +109,13 @@ impl Master {
     /// Rewrite `config.data` and ssconf if the configuration changed since
     /// the last export. Serialised, so concurrent commits never interleave.
     pub fn export_now(&self) {
-        let mut last = self.exported_serial.lock();
+        let mut guard = self.exported.lock();
+        let (last, exporter) = &mut *guard;
         let Ok(cfg) = self.config() else { return };
         if cfg.serial_no == *last {
             return;
         }
-        match export::export_config(&self.paths, &cfg) {
+        match exporter.export(&self.paths, &cfg) {
             Ok(()) => *last = cfg.serial_no,
             Err(e) => tracing::error!("cannot export the configuration: {e}"),
         }
