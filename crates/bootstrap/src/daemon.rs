@@ -149,17 +149,9 @@ fn alive(pid: i32) -> bool {
             .unwrap_or(false)
 }
 
-fn signal(pid: i32, sig: &str) -> Result<(), String> {
-    let st = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .status()
-        .map_err(|e| e.to_string())?;
-    if st.success() {
-        Ok(())
-    } else {
-        Err(format!("kill -{sig} failed"))
-    }
+fn signal(pid: i32, sig: rustix::process::Signal) -> Result<(), String> {
+    let p = rustix::process::Pid::from_raw(pid).ok_or_else(|| format!("invalid pid {pid}"))?;
+    rustix::process::kill_process(p, sig).map_err(|e| e.to_string())
 }
 
 /// Stop the daemon of a root (SIGTERM, then SIGKILL after `grace`).
@@ -172,11 +164,12 @@ pub fn stop_daemon(paths: &Paths, grace: Duration) -> Result<bool, DaemonError> 
         let _ = std::fs::remove_file(paths.pid_file("ganetid"));
         return Ok(false);
     }
-    signal(pid, "TERM").map_err(|msg| DaemonError::Stop { pid, msg })?;
+    signal(pid, rustix::process::Signal::TERM).map_err(|msg| DaemonError::Stop { pid, msg })?;
     let start = Instant::now();
     while alive(pid) {
         if start.elapsed() > grace {
-            signal(pid, "KILL").map_err(|msg| DaemonError::Stop { pid, msg })?;
+            signal(pid, rustix::process::Signal::KILL)
+                .map_err(|msg| DaemonError::Stop { pid, msg })?;
             std::thread::sleep(Duration::from_millis(100));
             break;
         }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ganeti_crypto::{CryptoPaths, RenewSpec};
-use ganeti_master::{Command, MasterState};
+use ganeti_master::{validate, Command, MasterState};
 use ganeti_types::params::{self, force_dict_types, upgrade_beparams};
 use ganeti_types::{
     constants, now_f64, Cluster, ConfigData, Dict, ErrorClass, Node, NodeGroup, Paths,
@@ -81,14 +81,6 @@ fn resolve(name: &str) -> Option<std::net::IpAddr> {
                 .or_else(|| (name, 0u16).to_socket_addrs().ok()?.next())
         })
         .map(|a| a.ip())
-}
-
-fn valid_mac_prefix(p: &str) -> bool {
-    let parts: Vec<&str> = p.split(':').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|x| x.len() == 2 && x.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn is_initialised(paths: &Paths) -> bool {
@@ -184,16 +176,12 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
             ));
         }
     }
-    let mac_prefix = opts
-        .mac_prefix
-        .clone()
-        .unwrap_or_else(|| constants::DEFAULT_MAC_PREFIX.to_string());
-    if !valid_mac_prefix(&mac_prefix) {
-        return Err(BootstrapError::prereq(
-            format!("Invalid mac prefix given '{mac_prefix}'"),
-            ErrorClass::WrongInput,
-        ));
-    }
+    let mac_prefix = validate::normalize_mac_prefix(
+        opts.mac_prefix
+            .as_deref()
+            .unwrap_or(constants::DEFAULT_MAC_PREFIX),
+    )
+    .map_err(|e| BootstrapError::prereq(e.message(), ErrorClass::WrongInput))?;
     if opts.candidate_pool_size == Some(0) {
         return Err(BootstrapError::Parameter(
             "The candidate pool size must be at least 1".into(),
@@ -242,39 +230,20 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
     let nic = params::fill(&[&nic, &nic_given]);
     let nd = force_dict_types(&opts.ndparams, params::ND_TYPES, false).map_err(to_err)?;
     let nd = params::fill(&[&constants::nd_defaults(), &nd]);
+    let given_dp = validate::check_diskparams(&opts.diskparams).map_err(to_err)?;
     let mut diskparams = constants::disk_defaults();
-    for (t, p) in &opts.diskparams {
-        let Some(base) = diskparams.get(t).and_then(Value::as_object).cloned() else {
-            return Err(BootstrapError::Parameter(format!(
-                "Unknown disk template '{t}' in disk parameters"
-            )));
-        };
-        let given = p.as_object().cloned().unwrap_or_default();
-        for k in given.keys() {
-            if !base.contains_key(k) {
-                return Err(BootstrapError::Parameter(format!(
-                    "Unknown parameter '{k}'"
-                )));
-            }
-        }
+    for (t, given) in &given_dp {
+        let base = diskparams
+            .get(t)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let given = given.as_object().cloned().unwrap_or_default();
         diskparams.insert(t.clone(), json!(params::fill(&[&base, &given])));
     }
     // instance policy: defaults, operator overrides, restricted to enabled templates
     let mut ipolicy = constants::ipolicy_defaults();
     for (k, v) in &opts.ipolicy {
-        if ![
-            "minmax",
-            "std",
-            "disk-templates",
-            "vcpu-ratio",
-            "spindle-ratio",
-        ]
-        .contains(&k.as_str())
-        {
-            return Err(BootstrapError::Parameter(format!(
-                "Unknown ipolicy parameter '{k}'"
-            )));
-        }
         ipolicy.insert(k.clone(), v.clone());
     }
     let allowed: Vec<Value> = ipolicy
@@ -290,7 +259,8 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
         })
         .collect();
     ipolicy.insert("disk-templates".into(), Value::Array(allowed));
-    check_ipolicy(&ipolicy)?;
+    validate::check_ipolicy_syntax(&ipolicy, true)
+        .map_err(|m| BootstrapError::Parameter(format!("Invalid instance policy: {m}")))?;
 
     let now = now_f64();
     let node_uuid = ganeti_types::new_uuid();
@@ -421,63 +391,6 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
         ctime: now,
         mtime: now,
     })
-}
-
-fn check_ipolicy(pol: &Dict) -> Result<(), BootstrapError> {
-    let keys = [
-        "cpu-count",
-        "disk-count",
-        "disk-size",
-        "memory-size",
-        "nic-count",
-        "spindle-use",
-    ];
-    let std_spec = pol
-        .get("std")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    for pair in pol
-        .get("minmax")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-    {
-        for k in keys {
-            let g = |side: &str| {
-                pair.get(side)
-                    .and_then(|m| m.get(k))
-                    .and_then(Value::as_u64)
-            };
-            let (Some(lo), Some(hi)) = (g("min"), g("max")) else {
-                return Err(BootstrapError::Parameter(format!(
-                    "Missing instance specification '{k}' in ipolicy bounds"
-                )));
-            };
-            if lo > hi {
-                return Err(BootstrapError::Parameter(format!(
-                    "Invalid instance policy: {k} min {lo} is greater than max {hi}"
-                )));
-            }
-            if let Some(s) = std_spec.get(k).and_then(Value::as_u64) {
-                if s < lo || s > hi {
-                    return Err(BootstrapError::Parameter(format!(
-                        "Invalid instance policy: std value {s} of {k} is not in [{lo}, {hi}]"
-                    )));
-                }
-            }
-        }
-    }
-    for k in ["vcpu-ratio", "spindle-ratio"] {
-        if let Some(v) = pol.get(k) {
-            if v.as_f64().map(|x| x <= 0.0).unwrap_or(true) {
-                return Err(BootstrapError::Parameter(format!(
-                    "Invalid instance policy: {k} must be a positive number"
-                )));
-            }
-        }
-    }
-    Ok(())
 }
 
 fn mkdirs(paths: &Paths, cfg: &ConfigData) -> std::io::Result<()> {
@@ -685,10 +598,10 @@ mod tests {
         assert!(build_config(&o, &p).is_err());
         let mut o = opts(d.path());
         o.mac_prefix = Some("zz:00".into());
-        assert!(build_config(&o, &p)
-            .unwrap_err()
-            .to_string()
-            .contains("mac prefix"));
+        assert_eq!(
+            build_config(&o, &p).unwrap_err().to_string(),
+            "Invalid MAC address prefix 'zz:00'"
+        );
         let mut o = opts(d.path());
         o.beparams.insert("frob".into(), json!(1));
         assert_eq!(

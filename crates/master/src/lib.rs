@@ -13,6 +13,14 @@ pub mod luxi;
 pub mod querying;
 pub mod state;
 
+/// Parameter validation shared with cluster bootstrap, so `init` and
+/// `gnt-cluster modify` accept and refuse exactly the same values.
+pub mod validate {
+    pub use crate::cmdlib::cluster::checks::{
+        check_diskparams, check_ipolicy_syntax, normalize_mac_prefix,
+    };
+}
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

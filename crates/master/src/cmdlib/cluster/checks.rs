@@ -437,7 +437,7 @@ pub(crate) const NDC_GLOBALS: &[&str] = &["exclusive_storage"];
 /// Check disk parameters given in an opcode (Ganeti: `ForceDictType` per
 /// template, `VerifyDictOptions` against the defaults, access mode
 /// validity); returns them with values coerced.
-pub(crate) fn check_diskparams(dp: &Dict) -> Result<Dict, GanetiError> {
+pub fn check_diskparams(dp: &Dict) -> Result<Dict, GanetiError> {
     let mut out = Dict::new();
     for (templ, params) in dp {
         let Some(p) = params.as_object() else {
@@ -642,7 +642,7 @@ pub(crate) fn check_hvparams(hv: &str, params: &Dict) -> Result<Dict, GanetiErro
 }
 
 /// Ganeti's `NormalizeAndValidateThreeOctetMacPrefix`.
-pub(crate) fn normalize_mac_prefix(mac: &str) -> Result<String, GanetiError> {
+pub fn normalize_mac_prefix(mac: &str) -> Result<String, GanetiError> {
     let parts: Vec<&str> = mac.split(':').collect();
     let ok = parts.len() == 3
         && parts
@@ -686,7 +686,7 @@ fn spec_int(spec: &Value, key: &str) -> Option<i64> {
 /// (min ≤ max for every parameter), std within one of the ranges (when
 /// `check_std`), disk templates known, ratios numeric, no unknown keys.
 /// The error text is the `ConfigurationError` message.
-pub(crate) fn check_ipolicy_syntax(ip: &Dict, check_std: bool) -> Result<(), String> {
+pub fn check_ipolicy_syntax(ip: &Dict, check_std: bool) -> Result<(), String> {
     if let Some(minmax) = ip.get("minmax") {
         if check_std && !ip.contains_key("std") {
             return Err("Missing key in ipolicy: std".into());
