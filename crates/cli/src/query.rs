@@ -449,6 +449,25 @@ fn extend_tags(opts: &Opts, args: &mut Vec<String>) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Defines the `list-tags`, `add-tags` and `remove-tags` handlers of a
+/// command group for one tag kind (they differ only in the kind).
+#[macro_export]
+macro_rules! tag_commands {
+    ($kind:expr) => {
+        fn list_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
+            $crate::query::list_tags(ctx, $kind, opts, args)
+        }
+
+        fn add_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
+            $crate::query::add_tags(ctx, $kind, opts, args)
+        }
+
+        fn remove_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
+            $crate::query::remove_tags(ctx, $kind, opts, args)
+        }
+    };
+}
+
 /// Ganeti's `ListTags`.
 pub fn list_tags(
     ctx: &mut Ctx<'_>,

@@ -22,7 +22,7 @@ use crate::jobs::{opcode, JobExecutor};
 use crate::options::*;
 use crate::optparse::{Action, Dflt, Kind, OptDef, Opts};
 use crate::params;
-use crate::query::{self, TagKind};
+use crate::query::TagKind;
 
 /// `--master-ip` (ours): the master IP for clusters whose name does not
 /// resolve.
@@ -1176,17 +1176,7 @@ fn search_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32,
     Ok(0)
 }
 
-fn list_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::list_tags(ctx, TagKind::Cluster, opts, args)
-}
-
-fn add_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::add_tags(ctx, TagKind::Cluster, opts, args)
-}
-
-fn remove_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::remove_tags(ctx, TagKind::Cluster, opts, args)
-}
+crate::tag_commands!(TagKind::Cluster);
 
 // ---------------------------------------------------------------------------
 // renew-crypto

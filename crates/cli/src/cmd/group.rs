@@ -353,17 +353,7 @@ fn show_ispecs_cmd(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<
     Ok(0)
 }
 
-fn list_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::list_tags(ctx, TagKind::NodeGroup, opts, args)
-}
-
-fn add_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::add_tags(ctx, TagKind::NodeGroup, opts, args)
-}
-
-fn remove_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::remove_tags(ctx, TagKind::NodeGroup, opts, args)
-}
+crate::tag_commands!(TagKind::NodeGroup);
 
 /// `gnt-group`.
 pub static GROUP: GroupDef = GroupDef {

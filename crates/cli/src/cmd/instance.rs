@@ -836,8 +836,8 @@ fn replace_disks(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i3
 // ---------------------------------------------------------------------------
 // failover, migrate, move, change-group
 
-fn failover(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    let name = &args[0];
+/// `-I` and `-n` of failover/migrate: one or the other, not both.
+fn allocator_or_target(opts: &Opts) -> Result<(Option<String>, Option<String>), CliError> {
     let iallocator = opts.str("iallocator");
     let target = opts.str("dst_node");
     if iallocator.is_some() && target.is_some() {
@@ -846,6 +846,12 @@ fn failover(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, Cl
         )
         .into());
     }
+    Ok((iallocator, target))
+}
+
+fn failover(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
+    let name = &args[0];
+    let (iallocator, target) = allocator_or_target(opts)?;
     if !opts.flag("force") {
         ensure_instances_exist(ctx, std::slice::from_ref(name))?;
         let text = format!(
@@ -881,14 +887,7 @@ fn failover(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, Cl
 
 fn migrate(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
     let name = &args[0];
-    let iallocator = opts.str("iallocator");
-    let target = opts.str("dst_node");
-    if iallocator.is_some() && target.is_some() {
-        return Err(GanetiErr::inval(
-            "Specify either an iallocator (-I), or a target node (-n) but not both",
-        )
-        .into());
-    }
+    let (iallocator, target) = allocator_or_target(opts)?;
     if !opts.flag("force") {
         ensure_instances_exist(ctx, std::slice::from_ref(name))?;
         let mut text = if opts.flag("cleanup") {
@@ -1753,17 +1752,7 @@ fn modify(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliE
 // ---------------------------------------------------------------------------
 // tags
 
-fn list_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::list_tags(ctx, TagKind::Instance, opts, args)
-}
-
-fn add_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::add_tags(ctx, TagKind::Instance, opts, args)
-}
-
-fn remove_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::remove_tags(ctx, TagKind::Instance, opts, args)
-}
+crate::tag_commands!(TagKind::Instance);
 
 // ---------------------------------------------------------------------------
 // the table

@@ -340,17 +340,7 @@ fn remove(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliE
     Ok(0)
 }
 
-fn list_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::list_tags(ctx, TagKind::Network, opts, args)
-}
-
-fn add_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::add_tags(ctx, TagKind::Network, opts, args)
-}
-
-fn remove_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::remove_tags(ctx, TagKind::Network, opts, args)
-}
+crate::tag_commands!(TagKind::Network);
 
 /// `gnt-network`.
 pub static GROUP: GroupDef = GroupDef {

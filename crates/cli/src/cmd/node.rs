@@ -313,17 +313,7 @@ fn volumes(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, Cli
     Ok(0)
 }
 
-fn list_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::list_tags(ctx, TagKind::Node, opts, args)
-}
-
-fn add_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::add_tags(ctx, TagKind::Node, opts, args)
-}
-
-fn remove_tags(ctx: &mut Ctx<'_>, opts: &Opts, args: Vec<String>) -> Result<i32, CliError> {
-    query::remove_tags(ctx, TagKind::Node, opts, args)
-}
+crate::tag_commands!(TagKind::Node);
 
 /// `gnt-node`.
 pub static GROUP: GroupDef = GroupDef {
