@@ -181,41 +181,9 @@ pub(crate) fn submit_jobs(ctx: &OpCtx<'_>, jobs: Vec<Vec<Value>>) -> Result<Valu
 // ---------------------------------------------------------------------------
 // Small formatting helpers (Python's str() of values, CommaJoin, NiceSort).
 
-/// Python's `str()` of a JSON value, as Ganeti's messages show values.
-pub(crate) fn py_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Null => "None".into(),
-        Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
-        Value::Object(o) => format!(
-            "{{{}}}",
-            o.iter()
-                .map(|(k, v)| format!("'{k}': {}", py_repr(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Value::Number(n) => n.to_string(),
-    }
-}
-
-/// Python's `repr()` of a JSON value (strings quoted).
-pub(crate) fn py_repr(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("'{s}'"),
-        other => py_str(other),
-    }
-}
-
-/// Ganeti's `utils.CommaJoin`.
-pub(crate) fn comma_join<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
-    items
-        .into_iter()
-        .map(|s| s.as_ref().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+/// Python's `str()`/`repr()` of values and `CommaJoin`, as Ganeti's
+/// messages show them (shared with the command-line tools).
+pub(crate) use ganeti_clifmt::pystr::{comma_join, py_str};
 
 /// Ganeti's `utils.NiceSort` of owned strings.
 pub(crate) fn nice_sorted(mut v: Vec<String>) -> Vec<String> {
