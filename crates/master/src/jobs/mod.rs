@@ -186,13 +186,12 @@ impl Master {
         };
         match job.status() {
             OpStatus::Queued | OpStatus::Waiting => {
-                let now = now_ts();
-                for op in job.ops.iter_mut().filter(|o| !o.status.is_final()) {
-                    op.status = OpStatus::Canceled;
-                    op.result = GanetiError::Canceled("Job canceled by request".into()).encode();
-                    op.end_timestamp = Some(now);
-                }
-                job.end_timestamp = Some(now);
+                finalize_remaining(
+                    &mut job,
+                    0,
+                    OpStatus::Canceled,
+                    &GanetiError::Canceled("Job canceled by request".into()),
+                );
                 self.store
                     .propose_blocking(Command::PutJob(Box::new(job)))
                     .map_err(ganeti_store_err)?;
@@ -400,6 +399,20 @@ fn resolve_relative_deps(job: &mut Job, batch: &[Option<u64>]) -> Result<(), Gan
         }
     }
     Ok(())
+}
+
+/// Give every unfinished opcode from `from` on a final status and result,
+/// and end the job.
+pub(crate) fn finalize_remaining(job: &mut Job, from: usize, status: OpStatus, err: &GanetiError) {
+    let now = now_ts();
+    for op in job.ops.iter_mut().skip(from) {
+        if !op.status.is_final() {
+            op.status = status;
+            op.result = err.encode();
+            op.end_timestamp = Some(now);
+        }
+    }
+    job.end_timestamp = Some(now);
 }
 
 /// Persist a job record (used by the opcode context for log entries).

@@ -135,13 +135,12 @@ fn mark_waiting(m: &Master, mut job: Job) {
 }
 
 fn fail_job(m: &Master, mut job: Job, msg: &str) {
-    let now = now_ts();
-    for op in job.ops.iter_mut().filter(|o| !o.status.is_final()) {
-        op.status = OpStatus::Error;
-        op.result = GanetiError::OpExec(msg.to_string()).encode();
-        op.end_timestamp = Some(now);
-    }
-    job.end_timestamp = Some(now);
+    super::finalize_remaining(
+        &mut job,
+        0,
+        OpStatus::Error,
+        &GanetiError::OpExec(msg.to_string()),
+    );
     if let Err(e) = m.store.propose_blocking(Command::PutJob(Box::new(job))) {
         tracing::error!("cannot persist job state: {e}");
     }

@@ -8,7 +8,7 @@ use ganeti_types::job::now_ts;
 use ganeti_types::{GanetiError, Job, OpStatus};
 use serde_json::{json, Value};
 
-use super::JobCtl;
+use super::{finalize_remaining, JobCtl};
 use crate::cmdlib::{self, OpCtx};
 use crate::state::Command;
 use crate::Master;
@@ -27,18 +27,6 @@ pub(crate) fn persist(m: &Master, job: &Job) -> Result<(), GanetiError> {
         .propose_blocking(Command::PutJob(Box::new(job.clone())))
         .map(|_| ())
         .map_err(|e| GanetiError::OpExec(format!("cannot persist job {}: {e}", job.id)))
-}
-
-fn finish_rest(job: &mut Job, from: usize, status: OpStatus, err: &GanetiError) {
-    let now = now_ts();
-    for op in job.ops.iter_mut().skip(from) {
-        if !op.status.is_final() {
-            op.status = status;
-            op.result = err.encode();
-            op.end_timestamp = Some(now);
-        }
-    }
-    job.end_timestamp = Some(now);
 }
 
 fn reason_entry(op_id: &str, job: u64, idx: usize) -> Value {
@@ -73,7 +61,7 @@ fn run_job(m: &Master, id: u64, ctl: &JobCtl) -> Result<(), GanetiError> {
             continue;
         }
         if ctl.cancel.load(Ordering::SeqCst) {
-            finish_rest(
+            finalize_remaining(
                 &mut job,
                 idx,
                 OpStatus::Canceled,
@@ -96,7 +84,7 @@ fn run_job(m: &Master, id: u64, ctl: &JobCtl) -> Result<(), GanetiError> {
         let reqs = match cmdlib::locks(m, &job.ops[idx].input) {
             Ok(r) => r,
             Err(e) => {
-                finish_rest(&mut job, idx, OpStatus::Error, &e);
+                finalize_remaining(&mut job, idx, OpStatus::Error, &e);
                 return persist(m, &job);
             }
         };
@@ -111,7 +99,7 @@ fn run_job(m: &Master, id: u64, ctl: &JobCtl) -> Result<(), GanetiError> {
             {
                 Ok(g) => g,
                 Err(_) => {
-                    finish_rest(
+                    finalize_remaining(
                         &mut job,
                         idx,
                         OpStatus::Canceled,
@@ -144,7 +132,7 @@ fn run_job(m: &Master, id: u64, ctl: &JobCtl) -> Result<(), GanetiError> {
                 job.ops[idx].status = OpStatus::Error;
                 job.ops[idx].result = e.encode();
                 job.ops[idx].end_timestamp = Some(now_ts());
-                finish_rest(
+                finalize_remaining(
                     &mut job,
                     idx + 1,
                     OpStatus::Error,

@@ -70,6 +70,13 @@ pub fn effective_be(cfg: &ConfigData, inst_be: &Dict) -> Dict {
     fill(&[&builtin, &cl, &ib])
 }
 
+/// An optional text parameter: Ganeti treats `""` and `"none"` as "not set".
+pub fn opt_text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str)
+        .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("none"))
+        .map(str::to_owned)
+}
+
 /// Generate a MAC with the cluster (or network) prefix, unique in the cluster.
 pub fn generate_mac(
     cfg: &ConfigData,
@@ -104,9 +111,8 @@ pub fn valid_mac(mac: &str) -> bool {
 }
 
 /// Build a NIC from an opcode NIC dict (`mac`, `ip`, `mode`, `link`,
-/// `vlan`, `network`, `name`). Reserves a pool address in `nets` when
-/// asked. Returns the NIC and, when an address of a network was taken,
-/// the network uuid.
+/// `vlan`, `network`, `name`). Reserves a pool address in `pools` when
+/// asked (the caller stores the changed pools with the instance).
 pub fn build_nic(
     cfg: &ConfigData,
     group: &NodeGroup,
@@ -115,10 +121,8 @@ pub fn build_nic(
     pools: &mut std::collections::BTreeMap<String, ganeti_types::AddressPool>,
 ) -> Result<Nic, GanetiError> {
     let s = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
-    let network = match s("network") {
-        Some(n) if !n.is_empty() && !n.eq_ignore_ascii_case("none") => {
-            Some(cfg.lookup_network(&n)?.clone())
-        }
+    let network = match opt_text(d.get("network")) {
+        Some(n) => Some(cfg.lookup_network(&n)?.clone()),
         _ => None,
     };
     let mut nicparams = Dict::new();
@@ -220,7 +224,7 @@ pub fn build_nic(
     };
     Ok(Nic {
         uuid: ganeti_types::new_uuid(),
-        name: s("name").filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("none")),
+        name: opt_text(d.get("name")),
         mac,
         ip,
         network: network.map(|n| n.uuid),

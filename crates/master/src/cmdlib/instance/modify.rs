@@ -272,18 +272,8 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
                             }
                             nic.mac = mac;
                         }
-                        "ip" => {
-                            nic.ip = v
-                                .as_str()
-                                .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("none"))
-                                .map(str::to_owned)
-                        }
-                        "name" => {
-                            nic.name = v
-                                .as_str()
-                                .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("none"))
-                                .map(str::to_owned)
-                        }
+                        "ip" => nic.ip = common::opt_text(Some(v)),
+                        "name" => nic.name = common::opt_text(Some(v)),
                         "mode" | "link" | "vlan" => {
                             let upd = force_dict_types(
                                 &[(k.clone(), v.clone())].into_iter().collect(),
@@ -402,12 +392,7 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
                             }
                             d.mode = mode.into();
                         }
-                        "name" => {
-                            d.name = v
-                                .as_str()
-                                .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("none"))
-                                .map(str::to_owned)
-                        }
+                        "name" => d.name = common::opt_text(Some(v)),
                         other => {
                             return Err(GanetiError::wrong_input(format!(
                                 "Disk modification doesn't support '{other}'"
