@@ -1,0 +1,328 @@
+//! What most resources share: building an opcode from a request body the
+//! way Ganeti's `FillOpcode` does, the reason trail, submitting a job, LUXI
+//! calls with Ganeti's error mapping, and query rows turned into dicts.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ganeti_luxi::Method;
+use ganeti_opschema::OpSchemaError;
+use ganeti_types::GanetiError;
+use serde_json::{json, Map, Value};
+
+use crate::call::Call;
+use crate::error::RapiError;
+
+/// Python's `type(value).__name__` for a JSON value.
+pub fn py_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// Ganeti's `CheckType(value, dict, descr)`.
+pub fn check_dict<'a>(v: &'a Value, descr: &str) -> Result<&'a Map<String, Value>, RapiError> {
+    v.as_object().ok_or_else(|| {
+        RapiError::bad_request(format!(
+            "{descr}: Type is '{}', but 'dict' is expected",
+            py_type_name(v)
+        ))
+    })
+}
+
+fn epoch_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// The reason trail of a generic handler: the user's `?reason=` (if any),
+/// then `gnt:library:rlib2:<resource>`.
+pub fn reason_trail(call: &Call) -> Value {
+    let mut trail = Vec::new();
+    if let Some(text) = call.query.get("reason") {
+        trail.push(json!(["gnt:user", text, epoch_nanos()]));
+    }
+    trail.push(json!([
+        format!("gnt:library:rlib2:{}", call.resource),
+        "",
+        epoch_nanos()
+    ]));
+    Value::Array(trail)
+}
+
+/// How a generic opcode resource builds its opcode.
+#[derive(Debug, Clone, Copy)]
+pub struct OpcodeSpec<'a> {
+    /// The opcode, e.g. `OP_INSTANCE_STARTUP`.
+    pub op_id: &'a str,
+    /// Accepted old names: (old, new).
+    pub renames: &'a [(&'a str, &'a str)],
+    /// Whether the body is ignored (the opcode is built from the URL and
+    /// query arguments only).
+    pub ignore_body: bool,
+}
+
+/// Python's `repr` of a set of strings, as in "Can't overwrite static
+/// parameters {'dry_run'}".
+fn py_set_repr(names: &[String]) -> String {
+    let items: Vec<String> = names
+        .iter()
+        .map(|n| ganeti_clifmt::pystr::str_repr(n))
+        .collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+/// The text of an opcode validation error after "Invalid body parameters: ":
+/// an unknown parameter is a TypeError (plain message), everything else an
+/// `OpPrereqError` printed as its argument tuple.
+pub fn invalid_params_message(e: &OpSchemaError) -> String {
+    let inner = match e {
+        OpSchemaError::UnknownParam { .. } => e.to_string(),
+        _ => format!(
+            "({}, {})",
+            ganeti_clifmt::pystr::str_repr(&e.to_string()),
+            ganeti_clifmt::pystr::str_repr(e.error_class())
+        ),
+    };
+    format!("Invalid body parameters: {inner}")
+}
+
+/// Ganeti's `FillOpcode`: check the body is a dict, apply renames, refuse
+/// static parameters in the body, add the statics, validate. Returns the
+/// opcode dict as the client gave it (defaults are filled by the master).
+pub fn fill_opcode(
+    op_id: &str,
+    body: Option<&Value>,
+    mut statics: Map<String, Value>,
+    renames: &[(&str, &str)],
+) -> Result<Map<String, Value>, RapiError> {
+    let mut params = match body {
+        None => Map::new(),
+        Some(b) => check_dict(b, "Body contents")?.clone(),
+    };
+    for (old, new) in renames {
+        if params.contains_key(*old) && params.contains_key(*new) {
+            return Err(RapiError::bad_request(format!(
+                "Parameter '{old}' was renamed to '{new}', but both are specified"
+            )));
+        }
+        if let Some(v) = params.remove(*old) {
+            params.insert((*new).to_owned(), v);
+        }
+    }
+    let mut overwritten: Vec<String> = params
+        .keys()
+        .filter(|k| statics.contains_key(*k))
+        .cloned()
+        .collect();
+    if !overwritten.is_empty() {
+        overwritten.sort();
+        return Err(RapiError::bad_request(format!(
+            "Can't overwrite static parameters {}",
+            py_set_repr(&overwritten)
+        )));
+    }
+    params.append(&mut statics);
+    params.insert("OP_ID".into(), Value::String(op_id.to_owned()));
+    ganeti_opschema::validate_and_fill(&params)
+        .map_err(|e| RapiError::bad_request(invalid_params_message(&e)))?;
+    Ok(params)
+}
+
+/// The statics every generic handler adds: the reason trail, plus
+/// `dry_run` from `?dry-run` where the resource takes it.
+pub fn common_statics(call: &Call, with_dry_run: bool) -> Result<Map<String, Value>, RapiError> {
+    let mut s = Map::new();
+    if with_dry_run {
+        s.insert("dry_run".into(), json!(call.query.flag("dry-run", false)?));
+    }
+    s.insert("reason".into(), reason_trail(call));
+    Ok(s)
+}
+
+/// A generic opcode resource: body (unless ignored) plus `statics`
+/// (which should include [`common_statics`]), validated and submitted as
+/// a single-opcode job. Returns the job id.
+pub async fn opcode_job(
+    call: &Call,
+    spec: OpcodeSpec<'_>,
+    statics: Map<String, Value>,
+) -> Result<Value, RapiError> {
+    let body = if spec.ignore_body {
+        None
+    } else {
+        call.body.as_ref()
+    };
+    let op = fill_opcode(spec.op_id, body, statics, spec.renames)?;
+    submit_job(call, vec![Value::Object(op)]).await
+}
+
+/// Submit one job of `ops`; the answer is the job id as a JSON integer.
+pub async fn submit_job(call: &Call, ops: Vec<Value>) -> Result<Value, RapiError> {
+    let id = call
+        .backend
+        .call(Method::SubmitJob, json!([ops]))
+        .await
+        .map_err(|e| submit_error(&e))?;
+    Ok(match id.as_str().and_then(|s| s.parse::<u64>().ok()) {
+        Some(n) => json!(n),
+        None => id,
+    })
+}
+
+/// Ganeti's mapping of job submission errors.
+pub fn submit_error(e: &GanetiError) -> RapiError {
+    let msg = e.message();
+    if msg.starts_with("Job queue is full") {
+        RapiError::new(503, "Job queue is full, needs archiving")
+    } else if msg.starts_with("Job queue is drained") {
+        RapiError::new(503, "Job queue is drained, cannot submit")
+    } else if matches!(e, GanetiError::OpPrereq(..) | GanetiError::Parameter(_)) {
+        RapiError::bad_request(format!("Invalid body parameters: {msg}"))
+    } else {
+        RapiError::from_master(e)
+    }
+}
+
+/// A LUXI call; errors become 500 with the master's message.
+pub async fn luxi(call: &Call, method: Method, args: Value) -> Result<Value, RapiError> {
+    call.backend
+        .call(method, args)
+        .await
+        .map_err(|e| RapiError::from_master(&e))
+}
+
+/// Run a classic query through LUXI `Query` and return one dict per row,
+/// `field -> value` (`null` where the cell has no data). `names`, when
+/// given, restricts the rows to those objects; an unknown one is 404.
+pub async fn query_dicts(
+    call: &Call,
+    resource: &str,
+    fields: &[&str],
+    names: Option<&[String]>,
+) -> Result<Vec<Map<String, Value>>, RapiError> {
+    let filter = match names {
+        Some(ns) if !ns.is_empty() => {
+            let mut f = vec![json!("|")];
+            f.extend(ns.iter().map(|n| json!(["=", "name", n])));
+            Value::Array(f)
+        }
+        _ => Value::Null,
+    };
+    let res = call
+        .backend
+        .call(Method::Query, json!([resource, fields, filter]))
+        .await
+        .map_err(|e| match e.error_class() {
+            Some(ganeti_types::ErrorClass::NoEnt) => RapiError::not_found(),
+            _ => RapiError::from_master(&e),
+        })?;
+    let rows = res
+        .get("data")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let dicts: Vec<Map<String, Value>> = rows
+        .iter()
+        .map(|row| {
+            fields
+                .iter()
+                .zip(row.as_array().map(Vec::as_slice).unwrap_or(&[]))
+                .map(|(f, cell)| {
+                    let ok = cell.get(0).and_then(Value::as_i64) == Some(0);
+                    let v = if ok {
+                        cell.get(1).cloned().unwrap_or(Value::Null)
+                    } else {
+                        Value::Null
+                    };
+                    ((*f).to_owned(), v)
+                })
+                .collect()
+        })
+        .collect();
+    if let Some(ns) = names {
+        if dicts.len() < ns.len() {
+            return Err(RapiError::not_found());
+        }
+    }
+    Ok(dicts)
+}
+
+/// `?lock=1` asks for a locked ("sync") query, which Ganeti 3.x refuses
+/// with a 500; reproduce that so clients see the same answer.
+pub fn refuse_lock(call: &Call) -> Result<(), RapiError> {
+    if call.query.flag("lock", false)? {
+        return Err(RapiError::internal("Sync queries are not allowed"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_opcode_follows_ganeti() {
+        let body = json!({"name": "i1", "force": true});
+        let mut statics = Map::new();
+        statics.insert("dry_run".into(), json!(false));
+        let op = fill_opcode(
+            "OP_INSTANCE_SHUTDOWN",
+            Some(&body),
+            statics.clone(),
+            &[("name", "instance_name")],
+        )
+        .unwrap();
+        assert_eq!(op["instance_name"], "i1");
+        assert_eq!(op["OP_ID"], "OP_INSTANCE_SHUTDOWN");
+
+        let e = fill_opcode(
+            "OP_INSTANCE_SHUTDOWN",
+            Some(&json!({"instance_name": "i1", "dry_run": true})),
+            statics.clone(),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(e.message, "Can't overwrite static parameters {'dry_run'}");
+
+        let e = fill_opcode("OP_INSTANCE_SHUTDOWN", Some(&json!([1])), statics, &[]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Body contents: Type is 'list', but 'dict' is expected"
+        );
+    }
+
+    #[test]
+    fn validation_messages_match_ganeti() {
+        let e = fill_opcode(
+            "OP_INSTANCE_CREATE",
+            Some(&json!({"instance_name": "i", "mode": "create"})),
+            Map::new(),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, 400);
+        assert_eq!(
+            e.message,
+            "Invalid body parameters: (\"Parameter 'OP_INSTANCE_CREATE.disks' fails validation\", 'wrong_input')"
+        );
+        let e = fill_opcode(
+            "OP_INSTANCE_SHUTDOWN",
+            Some(&json!({"instance_name": "i", "frobnicate": 1})),
+            Map::new(),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "Invalid body parameters: Object OpInstanceShutdown doesn't support the parameter 'frobnicate'"
+        );
+    }
+}

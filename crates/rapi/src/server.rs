@@ -1,0 +1,6 @@
+//! placeholder
+/// Placeholder.
+#[derive(Debug, Clone)]
+pub struct RapiConfig;
+/// Placeholder.
+pub async fn serve() {}
