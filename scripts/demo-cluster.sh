@@ -8,7 +8,7 @@ top=$(pwd)
 root=${GANETI_ROOT:-$top/ganeti-root}
 cargo build --release --bins
 bin=$top/target/release
-for t in cluster instance node group network job os debug; do
+for t in cluster instance node group network job os debug filter; do
   ln -sf gnt "$bin/gnt-$t"
 done
 export PATH=$bin:$PATH GANETI_ROOT=$root
@@ -19,6 +19,11 @@ else
   mkdir -p "$root/srv/ganeti/os"
   cp -r "$top/os/noop" "$root/srv/ganeti/os/"
   gnt-cluster init --master-ip 127.0.0.2 --nic-parameters link=br0 cluster.local
+  # A RAPI user with write access; its password is printed once, below.
+  rapi_pw=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+  install -d -m 0750 "$root/var/lib/ganeti/rapi"
+  (umask 077; printf 'admin %s write\n' "$rapi_pw" >"$root/var/lib/ganeti/rapi/users")
+  echo "RAPI user 'admin', password: $rapi_pw (in $root/var/lib/ganeti/rapi/users)"
 fi
 gnt-cluster getmaster >/dev/null
 cat <<MSG
@@ -34,5 +39,7 @@ then, for example:
   gnt-instance add -t file --disk 0:size=1G -o noop --no-name-check --no-ip-check demo1
   gnt-instance list -o name,status,disk.sizes,be/memory
   gnt-job list
+  curl -k https://127.0.0.1:5080/2/info                 # RAPI (anonymous reads)
+  curl -k -u admin:PASSWORD -X PUT 'https://127.0.0.1:5080/2/tags?tag=demo'
   gnt-cluster destroy --yes-do-it      # after removing the instances
 MSG

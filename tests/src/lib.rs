@@ -23,6 +23,21 @@ pub fn bin_dir() -> PathBuf {
     dir
 }
 
+/// A loopback TCP port that is free now, outside the kernel's ephemeral
+/// range so that outgoing connections of parallel tests do not take it.
+pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20000 + (std::process::id() % 500) as u16 * 20;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let port = 20000 + (base - 20000 + n) % 12000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// Result of one command.
 #[derive(Debug)]
 pub struct Run {
@@ -56,6 +71,10 @@ impl Run {
 pub struct Cluster {
     pub dir: tempfile::TempDir,
     pub links: PathBuf,
+    /// The port this cluster's RAPI listens on (loopback only).
+    pub rapi_port: u16,
+    /// Extra environment for the daemon and the tools (e.g. RAPI options).
+    env: std::sync::Mutex<Vec<(String, String)>>,
     /// Daemons this test started itself (reaped on drop).
     children: std::sync::Mutex<Vec<std::process::Child>>,
 }
@@ -71,7 +90,7 @@ impl Cluster {
         std::fs::create_dir_all(&links).expect("bin dir");
         let bins = bin_dir();
         for t in [
-            "cluster", "instance", "node", "group", "network", "job", "os", "debug",
+            "cluster", "instance", "node", "group", "network", "job", "os", "debug", "filter",
         ] {
             std::os::unix::fs::symlink(bins.join("gnt"), links.join(format!("gnt-{t}")))
                 .expect("symlink");
@@ -79,6 +98,8 @@ impl Cluster {
         let os = dir.path().join("srv/ganeti/os/noop");
         std::fs::create_dir_all(&os).expect("os dir");
         std::fs::write(os.join("ganeti_api_version"), "20\n").expect("os api");
+        // API 20 requires parameters.list (else Ganeti's rules make it invalid)
+        std::fs::write(os.join("parameters.list"), "").expect("os parameters");
         for s in ["create", "import", "export", "rename", "verify"] {
             let p = os.join(s);
             std::fs::write(&p, "#!/bin/sh\nexit 0\n").expect("script");
@@ -88,6 +109,8 @@ impl Cluster {
         Cluster {
             dir,
             links,
+            rapi_port: free_port(),
+            env: std::sync::Mutex::new(Vec::new()),
             children: std::sync::Mutex::new(Vec::new()),
         }
     }
@@ -120,10 +143,53 @@ impl Cluster {
             .env("GANETI_ROOT", self.root())
             .env("GANETID", bin_dir().join("ganetid"))
             .env("GANETI_NODE_NAME", "node1.example.com")
+            .env("GANETI_RAPI_BIND", "127.0.0.1")
+            .env("GANETI_RAPI_PORT", self.rapi_port.to_string())
             .env_remove("GNT_INSTANCE_LIST")
+            .envs(self.extra_env())
             .output()
             .expect("run gnt");
         Run::from(o)
+    }
+
+    /// Set an environment variable for every later command and daemon start.
+    pub fn set_env(&self, key: &str, value: &str) {
+        let mut env = self.env.lock().expect("env");
+        env.retain(|(k, _)| k != key);
+        env.push((key.to_owned(), value.to_owned()));
+    }
+
+    fn extra_env(&self) -> Vec<(String, String)> {
+        self.env.lock().expect("env").clone()
+    }
+
+    /// Write the RAPI users file (Ganeti's path under the root).
+    pub fn write_rapi_users(&self, content: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = self.root().join("var/lib/ganeti/rapi");
+        std::fs::create_dir_all(&dir).expect("rapi dir");
+        let tmp = dir.join(".users.tmp");
+        std::fs::write(&tmp, content).expect("users file");
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        std::fs::rename(&tmp, dir.join("users")).expect("rename users file");
+    }
+
+    /// The RAPI certificate (self-signed, so also the CA to trust).
+    pub fn rapi_cert(&self) -> PathBuf {
+        self.root().join("var/lib/ganeti/rapi.pem")
+    }
+
+    /// Wait until RAPI accepts connections.
+    pub fn wait_rapi(&self) {
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.rapi_port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "RAPI did not come up on port {}",
+                self.rapi_port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Pid of the running daemon.
@@ -142,6 +208,9 @@ impl Cluster {
         Command::new(bin_dir().join("ganetid"))
             .arg("--root")
             .arg(self.root())
+            .env("GANETI_RAPI_BIND", "127.0.0.1")
+            .env("GANETI_RAPI_PORT", self.rapi_port.to_string())
+            .envs(self.extra_env())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
             .spawn()

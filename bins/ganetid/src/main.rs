@@ -14,6 +14,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use ganeti_types::Paths;
 
+mod rapi;
+
 #[derive(Debug, Parser)]
 #[command(name = "ganetid", version, about = "ganeti-rs master and node daemon")]
 struct Args {
@@ -23,6 +25,8 @@ struct Args {
     /// Worker threads of the async runtime.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    #[command(flatten)]
+    rapi: rapi::RapiArgs,
 }
 
 fn main() {
@@ -49,7 +53,7 @@ fn run(args: Args) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(serve(Paths::new(&args.root)))
+    rt.block_on(serve(Paths::new(&args.root), args.rapi))
 }
 
 /// `config.data` is an export of the store, but operators read and
@@ -72,7 +76,7 @@ fn check_config_export(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
-async fn serve(paths: Paths) -> Result<()> {
+async fn serve(paths: Paths, rapi_args: rapi::RapiArgs) -> Result<()> {
     check_config_export(&paths)?;
     let node: Arc<dyn ganeti_node::NodeApi> = Arc::new(ganeti_node::LocalNode::new(paths.clone()));
     let master =
@@ -99,12 +103,17 @@ async fn serve(paths: Paths) -> Result<()> {
     );
     tokio::spawn(ganeti_master::jobs::run_scheduler(master.clone()));
     let server = tokio::spawn(ganeti_master::luxi::serve(master.clone(), listener));
+    let rapi = (!rapi_args.disabled)
+        .then(|| tokio::spawn(rapi::run(rapi_args, paths.clone(), master.clone())));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, stopping"),
     }
     server.abort();
+    if let Some(r) = rapi {
+        r.abort();
+    }
     let _ = std::fs::remove_file(paths.master_socket());
     // Let running jobs finish a moment; anything still running is reported
     // as interrupted by the next start.

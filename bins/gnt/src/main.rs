@@ -1,7 +1,7 @@
 //! `gnt`: the multi-call binary behind `gnt-cluster`, `gnt-instance`,
-//! `gnt-node`, `gnt-group`, `gnt-network`, `gnt-job`, `gnt-os` and
-//! `gnt-debug` (selected by the program name, e.g. through a symlink), and
-//! `gnt <tool> <command> ...`.
+//! `gnt-node`, `gnt-group`, `gnt-network`, `gnt-job`, `gnt-os`,
+//! `gnt-debug` and `gnt-filter` (selected by the program name, e.g. through
+//! a symlink), and `gnt <tool> <command> ...`.
 //!
 //! Why so thin: all behaviour lives in `ganeti-cli` so that the end-to-end
 //! tests can run the very same code in-process; this file only wires the

@@ -1,6 +1,7 @@
 //! The gnt-* command-line tools of ganeti-rs: `gnt-cluster`,
 //! `gnt-instance`, `gnt-node`, `gnt-group`, `gnt-network`, `gnt-job`,
-//! `gnt-os` and `gnt-debug`, as one library behind one multi-call binary.
+//! `gnt-os`, `gnt-debug` and `gnt-filter`, as one library behind one
+//! multi-call binary.
 //!
 //! Why this shape: the tools are thin — they parse a command line into an
 //! opcode or a query, talk LUXI to the master and print the answer the way
@@ -42,7 +43,7 @@ use commands::GroupDef;
 use context::{Env, RealEnv};
 
 /// Every tool: `(name without the gnt- prefix, definition)`.
-pub fn groups() -> [(&'static str, &'static GroupDef); 8] {
+pub fn groups() -> [(&'static str, &'static GroupDef); 9] {
     [
         ("cluster", &cmd::cluster::GROUP),
         ("instance", &cmd::instance::GROUP),
@@ -52,6 +53,7 @@ pub fn groups() -> [(&'static str, &'static GroupDef); 8] {
         ("job", &cmd::job::GROUP),
         ("os", &cmd::os::GROUP),
         ("debug", &cmd::debug::GROUP),
+        ("filter", &cmd::filter::GROUP),
     ]
 }
 

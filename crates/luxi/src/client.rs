@@ -90,6 +90,9 @@ impl Client {
             serde_json::from_slice(&reply).map_err(|e| LuxiError::Protocol(e.to_string()))?;
         if resp.success {
             Ok(resp.result)
+        } else if let Value::String(text) = resp.result {
+            // not an encoded error: the master could not decode the request
+            Err(LuxiError::Protocol(text))
         } else {
             Err(LuxiError::Ganeti(
                 GanetiError::decode(&resp.result)

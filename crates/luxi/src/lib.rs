@@ -15,4 +15,7 @@ mod protocol;
 pub mod server;
 
 pub use client::{Client, LuxiError};
-pub use protocol::{Method, Request, Response, EOM};
+pub use protocol::{
+    is_request_parse_error, request_parse_error, Method, Request, Response, EOM,
+    REQUEST_PARSE_ERROR_PREFIX,
+};

@@ -8,6 +8,7 @@
 
 pub mod cmdlib;
 pub mod export;
+pub mod filters;
 pub mod jobs;
 pub mod luxi;
 pub mod querying;
@@ -30,7 +31,7 @@ use ganeti_types::{ConfigData, GanetiError, Paths};
 use parking_lot::Mutex;
 
 pub use jobs::locks::LockManager;
-pub use state::{Applied, Command, ConfigOp, MasterState};
+pub use state::{Applied, Command, ConfigOp, FilterRuleChange, MasterState};
 
 /// Errors starting the master.
 #[derive(Debug, thiserror::Error)]

@@ -109,7 +109,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| GanetiError::Generic(format!("internal error: {e}")))?
 }
 
-async fn dispatch(m: &Arc<Master>, req: Request) -> Result<Value, GanetiError> {
+pub async fn dispatch(m: &Arc<Master>, req: Request) -> Result<Value, GanetiError> {
     let args = req.args;
     let m2 = m.clone();
     match req.method {
@@ -269,6 +269,19 @@ async fn dispatch(m: &Arc<Master>, req: Request) -> Result<Value, GanetiError> {
                 .await
                 .map_err(|e| GanetiError::OpExec(e.to_string()))?;
             Ok(json!(until))
+        }
+        Method::QueryFilters => {
+            let (uuids, fields) = crate::filters::decode_query_args(&args)?;
+            m.query_filters(&uuids, &fields)
+        }
+        Method::ReplaceFilter => {
+            let req = crate::filters::FilterRequest::from_luxi_args(&args)?;
+            Ok(json!(blocking(move || m2.replace_filter(req)).await?))
+        }
+        Method::DeleteFilter => {
+            let uuid = crate::filters::decode_delete_args(&args)?;
+            blocking(move || m2.delete_filter(&uuid)).await?;
+            Ok(Value::Null)
         }
     }
 }

@@ -2,7 +2,9 @@
 //! fields or the filter need it, then let `ganeti-query` compute rows.
 //! Queries never go through the job queue.
 
-use ganeti_query::{LiveData, LiveInstance, NodeLive, QueryContext, Resource};
+use std::collections::HashMap;
+
+use ganeti_query::{LiveData, LiveInstance, NodeLive, OsReport, QueryContext, Resource};
 use ganeti_types::{ConfigData, GanetiError, Job};
 use serde_json::Value;
 
@@ -93,11 +95,19 @@ pub fn query(
     } else {
         Vec::new()
     };
-    let live = if ganeti_query::needs_live_data(resource, fields, filter) {
+    let mut live = if resource == Resource::Os {
+        LiveData {
+            os: gather_os(m, &cfg),
+            ..LiveData::default()
+        }
+    } else if ganeti_query::needs_live_data(resource, fields, filter) {
         gather_live(m, &cfg)
     } else {
         LiveData::default()
     };
+    if resource == Resource::Instance && ganeti_query::needs_console(fields) {
+        gather_consoles(m, &cfg, &mut live);
+    }
     let drained = m.store.read(|s| s.drained);
     let ctx = QueryContext {
         config: &cfg,
@@ -109,6 +119,68 @@ pub fn query(
     };
     let res = ganeti_query::query(resource, &ctx, fields, filter).map_err(query_err)?;
     serde_json::to_value(res).map_err(|e| GanetiError::Generic(e.to_string()))
+}
+
+/// Ask the online, vm_capable nodes what their OS search path holds
+/// (Ganeti's `os_diagnose` RPC), keyed by node uuid. A node that cannot
+/// be asked or whose call fails is left out, so it neither validates nor
+/// invalidates any OS (as in Ganeti). This release reaches only the node
+/// it runs on (the master); other nodes count as not answering.
+pub fn gather_os(m: &Master, cfg: &ConfigData) -> HashMap<String, Vec<OsReport>> {
+    let mut out = HashMap::new();
+    for node in cfg.nodes.values() {
+        if node.offline || !node.vm_capable || node.uuid != cfg.cluster.master_node {
+            continue;
+        }
+        match m.node.os_diagnose() {
+            Ok(list) => {
+                let reports = list.into_iter().map(os_report).collect();
+                out.insert(node.uuid.clone(), reports);
+            }
+            Err(e) => tracing::warn!("OS diagnose on node {}: {e}", node.name),
+        }
+    }
+    out
+}
+
+fn os_report(d: ganeti_node::OsDiagnosis) -> OsReport {
+    OsReport {
+        name: d.name,
+        path: d.path,
+        valid: d.valid,
+        message: d.message,
+        variants: d.variants,
+        parameters: d.parameters,
+        api_versions: d.api_versions,
+        trusted: d.trusted,
+    }
+}
+
+/// Ask the hypervisor how to reach the console of every running instance
+/// (only done when the `console` field is asked for, as Ganeti does).
+fn gather_consoles(m: &Master, cfg: &ConfigData, live: &mut LiveData) {
+    let running: Vec<String> = live
+        .instances
+        .iter()
+        .filter(|(_, li)| li.running)
+        .map(|(uuid, _)| uuid.clone())
+        .collect();
+    for uuid in running {
+        let Some(inst) = cfg.instances.get(&uuid) else {
+            continue;
+        };
+        let disks = cfg.instance_disks(inst);
+        let console = ganeti_node::InstanceSpec::from_config(&cfg.cluster, inst, &disks)
+            .map_err(|e| e.to_string())
+            .and_then(|spec| m.node.instance_console(&spec).map_err(|e| e.to_string()));
+        match console.map(serde_json::to_value) {
+            Ok(Ok(v)) => {
+                live.consoles.insert(uuid, v);
+            }
+            Ok(Err(e)) => tracing::warn!("console of {}: {e}", inst.name),
+            Err(e) => tracing::warn!("console of {}: {e}", inst.name),
+        }
+    }
 }
 
 /// LUXI `QueryFields`.

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use ganeti_store::{BoxError, StateMachine};
 use ganeti_types::{now_f64, Cluster, ConfigData, Disk, Instance, Job, Network, Node, NodeGroup};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// One object-level change to the configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,6 +49,25 @@ pub enum Command {
     SetDrain(bool),
     /// Pause the watcher until the given time (or clear it).
     SetWatcherPause(Option<f64>),
+    /// Create or replace a job filter rule; its watermark is the highest
+    /// job id at the moment the command is applied.
+    ReplaceFilter(Box<FilterRuleChange>),
+    /// Remove a job filter rule (refused when it does not exist).
+    DeleteFilter(String),
+}
+
+/// A job filter rule as proposed: already validated and in Ganeti's
+/// canonical form; `apply` adds the watermark.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilterRuleChange {
+    pub uuid: String,
+    pub priority: u64,
+    /// `[[kind, expression], ...]`.
+    pub predicates: Value,
+    /// `"ACCEPT"`, ... or `["RATE_LIMIT", n]`.
+    pub action: Value,
+    /// `[[source, reason, ns], ...]`.
+    pub reason_trail: Value,
 }
 
 /// Result of applying a command.
@@ -175,6 +195,46 @@ impl MasterState {
     }
 }
 
+impl MasterState {
+    /// The highest job id ever assigned (0 before the first job).
+    pub fn highest_job_id(&self) -> u64 {
+        self.next_job_id.saturating_sub(1)
+    }
+
+    fn replace_filter(&mut self, change: &FilterRuleChange) -> Result<(), String> {
+        let watermark = self.highest_job_id();
+        let cfg = self
+            .config
+            .as_mut()
+            .ok_or_else(|| "The cluster is not initialised".to_string())?;
+        // Ganeti's key order, so config.data and queries read the same
+        let mut rule = Map::new();
+        rule.insert("watermark".into(), Value::from(watermark));
+        rule.insert("priority".into(), Value::from(change.priority));
+        rule.insert("predicates".into(), change.predicates.clone());
+        rule.insert("action".into(), change.action.clone());
+        rule.insert("reason_trail".into(), change.reason_trail.clone());
+        rule.insert("uuid".into(), Value::String(change.uuid.clone()));
+        cfg.filters.insert(change.uuid.clone(), Value::Object(rule));
+        cfg.serial_no += 1;
+        cfg.mtime = now_f64();
+        Ok(())
+    }
+
+    fn delete_filter(&mut self, uuid: &str) -> Result<(), String> {
+        let cfg = self
+            .config
+            .as_mut()
+            .ok_or_else(|| "The cluster is not initialised".to_string())?;
+        if cfg.filters.remove(uuid).is_none() {
+            return Err(format!("Filter rule with UUID {uuid} does not exist"));
+        }
+        cfg.serial_no += 1;
+        cfg.mtime = now_f64();
+        Ok(())
+    }
+}
+
 impl StateMachine for MasterState {
     type Command = Command;
     type Output = Applied;
@@ -240,6 +300,14 @@ impl StateMachine for MasterState {
                 self.watcher_pause = *p;
                 Applied::Ok
             }
+            Command::ReplaceFilter(change) => match self.replace_filter(change) {
+                Ok(()) => Applied::Ok,
+                Err(e) => Applied::Refused(e),
+            },
+            Command::DeleteFilter(uuid) => match self.delete_filter(uuid) {
+                Ok(()) => Applied::Ok,
+                Err(e) => Applied::Refused(e),
+            },
         }
     }
 

@@ -137,7 +137,8 @@ pub struct InstanceRuntime {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ConsoleInfo {
-    /// No console; the message says why.
+    /// No console; the message says why (Ganeti's kind `msg`).
+    #[serde(rename = "msg")]
     Message { instance: String, message: String },
 }
 

@@ -20,6 +20,7 @@ pub mod host;
 pub mod hypervisor;
 pub mod info;
 mod local;
+pub mod os;
 pub mod spec;
 pub mod storage;
 
@@ -33,6 +34,7 @@ pub use info::{
     StorageInfo, StorageType, StorageUnit,
 };
 pub use local::{LocalNode, LocalNodeOptions};
+pub use os::{InvalidOs, OsDefinition, OsDiagnosis};
 pub use spec::{AttachedDisk, DiskMode, DiskPath, DiskSpec, InstanceSpec, NicSpec, RebootType};
 pub use storage::FileStoragePolicy;
 
@@ -114,4 +116,9 @@ pub trait NodeApi: Send + Sync + std::fmt::Debug {
 
     /// Rename a file storage directory.
     fn file_storage_dir_rename(&self, old: &Path, new: &Path) -> Result<(), NodeError>;
+
+    /// Every entry of the node's OS search path, checked as an OS provider
+    /// (invalid ones with the reason), in search-path order (Ganeti's
+    /// `os_diagnose` RPC).
+    fn os_diagnose(&self) -> Result<Vec<OsDiagnosis>, NodeError>;
 }

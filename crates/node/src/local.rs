@@ -17,6 +17,7 @@ use ganeti_types::Paths;
 use crate::host::HostProbe;
 use crate::hypervisor::{self, Hypervisor, Hypervisors};
 use crate::info::{BlockDevStatus, ConsoleInfo, InstanceRuntime, NodeInfo, StorageUnit};
+use crate::os::{self, OsDiagnosis};
 use crate::spec::{AttachedDisk, DiskPath, DiskSpec, InstanceSpec, RebootType};
 use crate::storage::{self, file, FileStoragePolicy, StorageDrivers};
 use crate::{NodeApi, NodeError};
@@ -241,6 +242,10 @@ impl NodeApi for LocalNode {
 
     fn file_storage_dir_rename(&self, old: &Path, new: &Path) -> Result<(), NodeError> {
         file::rename_dir(&self.file_policy, old, new)
+    }
+
+    fn os_diagnose(&self) -> Result<Vec<OsDiagnosis>, NodeError> {
+        Ok(os::diagnose(&self.paths.os_search_path()))
     }
 }
 

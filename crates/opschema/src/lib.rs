@@ -150,6 +150,10 @@ pub fn result_matches(op_id: &str, result: &Value) -> Option<bool> {
     opdef(op_id).map(|d| d.result.matches(result))
 }
 
+/// Common parameters Ganeti stores as `null` when unset (every other unset
+/// optional parameter is left out of the stored opcode).
+const NULL_SERIALISED: &[&str] = &["depends", "comment"];
+
 /// Validate a serialized opcode dict `{"OP_ID": ..., params...}` like Ganeti does:
 /// unknown `OP_ID`, unknown params, missing required params and type errors are errors;
 /// absent optional params are filled with their defaults, and integers given for float
@@ -197,10 +201,21 @@ pub fn validate_and_fill(op: &Map<String, Value>) -> Result<Map<String, Value>, 
                     param: p.name.clone(),
                     expected: p.type_text.clone(),
                 })?;
+        if stored.is_null()
+            && !op.contains_key(&p.name)
+            && !NULL_SERIALISED.contains(&p.name.as_str())
+        {
+            // Ganeti's job queue leaves an unset optional parameter out of
+            // the stored opcode; only these few are written as `null`.
+            continue;
+        }
         checked.push((p.name.clone(), stored));
     }
     // Checked in Python's order (own, common); stored in Haskell's (common, OP_ID, own).
-    let own = def.params.len();
+    let own = checked
+        .iter()
+        .filter(|(name, _)| def.params.iter().any(|p| &p.name == name))
+        .count();
     let mut out = Map::new();
     out.extend(checked.drain(own..));
     out.insert(OP_ID_KEY.to_owned(), Value::String(op_id.to_owned()));

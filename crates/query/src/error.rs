@@ -42,6 +42,22 @@ pub enum QueryError {
     /// Old-style (list) results cannot carry unknown fields.
     #[error("Unknown output fields selected: {}", fields.join(", "))]
     UnknownOutputFields { fields: Vec<String> },
+    /// Names asked of a master-side resource (`os`) that the nodes did not
+    /// report; shown as the Python set Ganeti prints.
+    #[error(
+        "Some items were removed before retrieving their data: {}",
+        py_str_set(names)
+    )]
+    ItemsRemoved { names: Vec<String> },
+}
+
+/// Python's `str()` of a set of strings: `{'a', 'b'}`.
+fn py_str_set(names: &[String]) -> String {
+    let items: Vec<String> = names
+        .iter()
+        .map(|n| ganeti_clifmt::pystr::str_repr(n))
+        .collect();
+    format!("{{{}}}", items.join(", "))
 }
 
 impl QueryError {
@@ -55,6 +71,7 @@ impl QueryError {
             QueryError::NotFound { .. } | QueryError::NotUnique { .. } => {
                 GanetiError::prereq(msg, ErrorClass::NoEnt)
             }
+            QueryError::ItemsRemoved { .. } => GanetiError::OpExec(msg),
             QueryError::UnknownResource { .. }
             | QueryError::BadFilter { .. }
             | QueryError::BadJobId { .. }
@@ -114,5 +131,15 @@ mod tests {
             fields: vec!["a".into(), "b".into()],
         };
         assert_eq!(e.to_string(), "Unknown output fields selected: a, b");
+        let e = QueryError::ItemsRemoved {
+            names: vec!["frobos".into(), "it's".into()],
+        };
+        assert_eq!(
+            e.to_ganeti().encode(),
+            json!([
+                "OpExecError",
+                ["Some items were removed before retrieving their data: {'frobos', \"it's\"}"]
+            ])
+        );
     }
 }

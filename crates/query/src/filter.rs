@@ -3,7 +3,7 @@
 //! A filter is a nested list whose head is an operator:
 //! `["|", f...]`, `["&", f...]`, `["!", f]`, `["?", field]`,
 //! `["==" | "=" | "!=" | "<" | "<=" | ">" | ">=", field, value]`,
-//! `["=~", field, regex]` and `["=[", field, value]`. Values are strings or
+//! `["=~", field, regex]` and `["=[]", field, value]`. Values are strings or
 //! integers. The semantics follow Ganeti's query daemon: a field whose
 //! value is not available for an item (status other than normal) lets the
 //! item pass that comparison, equality on host-name fields accepts a
@@ -14,7 +14,7 @@
 //! unknown fields are refused before any data is looked at.
 
 use regex::Regex;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::error::QueryError;
 use crate::value::{pp_value, Cell, RS_NORMAL};
@@ -233,7 +233,7 @@ fn parse_inner(v: &Value) -> Result<Filter, QueryError> {
             let re = Regex::new(&src).map_err(|e| bad(format!("Invalid regex pattern ({e})")))?;
             Filter::Regex(f, re)
         }
-        "=[" => {
+        "=[]" => {
             let (f, val) = pair(args)?;
             Filter::Contains(f, val)
         }
@@ -241,7 +241,53 @@ fn parse_inner(v: &Value) -> Result<Filter, QueryError> {
     })
 }
 
+impl FilterValue {
+    /// The value as JSON (Ganeti's `showFilterValue`).
+    pub fn to_json(&self) -> Value {
+        match self {
+            FilterValue::Str(s) => Value::String(s.clone()),
+            FilterValue::Num(n) => i64::try_from(*n)
+                .map(Value::from)
+                .or_else(|_| u64::try_from(*n).map(Value::from))
+                .unwrap_or_else(|_| Value::String(n.to_string())),
+        }
+    }
+}
+
 impl Filter {
+    /// The filter in Ganeti's canonical JSON form (`showFilter`): `=` is
+    /// written `==` and `!=` as a negated `==`, so a stored filter reads
+    /// back the way Ganeti prints it.
+    pub fn to_json(&self) -> Value {
+        let op = |name: &str, field: &str, v: Value| json!([name, field, v]);
+        match self {
+            Filter::And(fs) => Value::Array(
+                std::iter::once(json!("&"))
+                    .chain(fs.iter().map(Filter::to_json))
+                    .collect(),
+            ),
+            Filter::Or(fs) => Value::Array(
+                std::iter::once(json!("|"))
+                    .chain(fs.iter().map(Filter::to_json))
+                    .collect(),
+            ),
+            Filter::Not(f) => json!(["!", f.to_json()]),
+            Filter::True(field) => json!(["?", field]),
+            Filter::Cmp(cmp, field, v) => {
+                let name = match cmp {
+                    Cmp::Eq => "==",
+                    Cmp::Lt => "<",
+                    Cmp::Le => "<=",
+                    Cmp::Gt => ">",
+                    Cmp::Ge => ">=",
+                };
+                op(name, field, v.to_json())
+            }
+            Filter::Regex(field, re) => op("=~", field, json!(re.as_str())),
+            Filter::Contains(field, v) => op("=[]", field, v.to_json()),
+        }
+    }
+
     /// Every field the filter refers to, in order of appearance.
     pub fn fields(&self) -> Vec<&str> {
         let mut out = Vec::new();
@@ -382,7 +428,7 @@ fn num_cmp(cmp: Cmp, actual: &serde_json::Number, want: i128) -> bool {
     apply(cmp, ord)
 }
 
-fn apply(cmp: Cmp, ord: std::cmp::Ordering) -> bool {
+pub(crate) fn apply(cmp: Cmp, ord: std::cmp::Ordering) -> bool {
     use std::cmp::Ordering::*;
     match cmp {
         Cmp::Eq => ord == Equal,

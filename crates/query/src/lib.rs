@@ -28,6 +28,7 @@
 
 mod error;
 mod filter;
+pub mod jobfilter;
 mod live;
 mod params;
 mod resources;
@@ -41,11 +42,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use error::QueryError;
-pub use live::{LiveData, LiveInstance, LockInfo, NodeFailure, NodeLive};
+pub use live::{LiveData, LiveInstance, LockInfo, NodeFailure, NodeLive, OsReport};
 pub use resources::cluster::{vcs_version, EXPORT_VERSION, OS_API_VERSION};
 pub use spec::{FieldDef, FieldKind};
 pub use value::{
-    nice_cmp, nice_sort, Cell, RS_NODATA, RS_NORMAL, RS_OFFLINE, RS_UNAVAIL, RS_UNKNOWN,
+    nice_cmp, nice_sort, pp_value, Cell, RS_NODATA, RS_NORMAL, RS_OFFLINE, RS_UNAVAIL, RS_UNKNOWN,
 };
 
 use filter::{Filter, FilterValue, Qff};
@@ -421,7 +422,11 @@ pub fn query(
             let items = misc::select_exports(ctx, &wanted())?;
             rows(resource, &items, fields, flt, misc::get_export)?
         }
-        Resource::Os | Resource::ExtStorage => Vec::new(),
+        Resource::Os => {
+            let items = os::select(ctx, &wanted())?;
+            rows(resource, &items, fields, flt, os::get)?
+        }
+        Resource::ExtStorage => Vec::new(),
     };
     Ok(QueryResult { fields: defs, data })
 }

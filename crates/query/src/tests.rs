@@ -885,15 +885,15 @@ fn filter_operators() {
         vec!["inst10.example.com"]
     );
     assert_eq!(
-        filtered(I, json!(["=[", "tags", "web"])),
+        filtered(I, json!(["=[]", "tags", "web"])),
         vec!["inst10.example.com"]
     );
     assert_eq!(
-        filtered(I, json!(["=[", "nic.links", "br1"])),
+        filtered(I, json!(["=[]", "nic.links", "br1"])),
         vec!["inst10.example.com"]
     );
     assert_eq!(
-        filtered(I, json!(["=[", "disk.sizes", 128])),
+        filtered(I, json!(["=[]", "disk.sizes", 128])),
         vec!["inst2.example.com"]
     );
     assert_eq!(
@@ -955,7 +955,7 @@ fn filters_on_other_resources() {
     assert_eq!(
         filtered(
             Resource::Network,
-            json!(["=[", "inst_list", "inst10.example.com"])
+            json!(["=[]", "inst_list", "inst10.example.com"])
         ),
         vec!["net1"]
     );
@@ -970,6 +970,8 @@ fn bad_filters_are_refused_with_ganeti_wording() {
     use Resource::Instance as I;
     let cases: Vec<(Value, &str)> = vec![
         (json!(["frob", "name", "x"]), "Unknown filter operand 'frob'"),
+        // Ganeti's list-membership operator is `=[]`; `=[` is unknown
+        (json!(["=[", "tags", "x"]), "Unknown filter operand '=['"),
         (json!(["==", "name"]), "Cannot deserialise field/value pair, expected [fieldname, value] but got [\"name\"]"),
         (json!(["==", "name", "a", "b"]), "Cannot deserialise field/value pair, expected [fieldname, value] but got [\"name\", \"a\", \"b\"]"),
         (json!(["!", ["?", "admin_up"], ["?", "admin_up"]]), "Cannot deserialise field, expected [filter] but got [[\"?\", \"admin_up\"], [\"?\", \"admin_up\"]]"),
@@ -1034,7 +1036,7 @@ fn comparisons_of_the_wrong_type_fail_while_evaluating() {
         e.to_string(),
         "Invalid field value used in regexp matching, expecting string but got '128'"
     );
-    let e = qerr(I, &["name"], json!(["=[", "name", "x"]));
+    let e = qerr(I, &["name"], json!(["=[]", "name", "x"]));
     assert_eq!(
         e.to_string(),
         "Cannot convert value '\"inst1.example.com\"', error: Unable to read list"

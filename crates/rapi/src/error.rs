@@ -66,13 +66,27 @@ impl RapiError {
 
     /// Map an error from the master the way Ganeti's RAPI does: a missing
     /// object is 404 for single-object reads (callers decide), a full or
-    /// drained queue is 503, anything else 500 with the error's text.
+    /// drained queue is 503, anything else 500 with the error's text as
+    /// Python prints the exception: a prerequisite error carries
+    /// `(message, code)` and prints as that tuple.
     pub fn from_master(e: &GanetiError) -> Self {
         let msg = e.message();
         if msg.starts_with("Job queue is full") {
             return RapiError::new(503, msg);
         }
-        RapiError::internal(msg)
+        RapiError::internal(python_exception_text(e))
+    }
+}
+
+/// `str()` of the Python exception Ganeti would raise for `e`.
+pub fn python_exception_text(e: &GanetiError) -> String {
+    match e {
+        GanetiError::OpPrereq(msg, class) => format!(
+            "({}, {})",
+            ganeti_clifmt::pystr::str_repr(msg),
+            ganeti_clifmt::pystr::str_repr(class.as_str())
+        ),
+        other => other.message().to_owned(),
     }
 }
 
@@ -142,6 +156,20 @@ mod tests {
             e.body().to_string(),
             r#"{"code":400,"message":"Object OpX doesn&#x27;t support the parameter &#x27;a&lt;b&gt;&amp;&quot;&#x27;","explain":"Bad request syntax or unsupported method"}"#
         );
+    }
+
+    #[test]
+    fn master_errors_print_like_python_exceptions() {
+        let e = RapiError::from_master(&GanetiError::prereq(
+            "Node name nosuch not found",
+            ganeti_types::ErrorClass::NoEnt,
+        ));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (500, "('Node name nosuch not found', 'unknown_entity')")
+        );
+        let e = RapiError::from_master(&GanetiError::OpExec("disk failed".into()));
+        assert_eq!(e.message, "disk failed");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use ganeti_clifmt::pystr;
 use ganeti_luxi::Method;
 use serde_json::{json, Map, Value};
 
-use super::{flat_to_dict, ident_dict, jbool, jint, jmaybe_bool, jstr, kv_json};
+use super::{flat_to_dict, ident_dict, io_error_text, jbool, jint, jmaybe_bool, jstr, kv_json};
 use crate::bootstrap::{self, InitOptions, RenewCryptoOptions};
 use crate::commands::{ArgSpec, CmdDef, GroupDef};
 use crate::context::Ctx;
@@ -395,14 +395,6 @@ fn getmaster(ctx: &mut Ctx<'_>, _opts: &Opts, _args: Vec<String>) -> Result<i32,
             ),
         )
         .into()),
-    }
-}
-
-fn io_error_text(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "No such file or directory".into(),
-        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
-        _ => e.to_string(),
     }
 }
 

@@ -1794,6 +1794,15 @@ static COMMANDS: &[CmdDef] = &[
         run: add_tags,
     },
     CmdDef {
+        name: "batch-create",
+        usage: "<instances.json>",
+        description: "Create a bunch of instances based on specs in the file.",
+        args: &[ArgSpec { min: 1, max: Some(1) }],
+        options: &[&DRY_RUN, &PRIORITY, &IALLOCATOR, &SUBMIT, &PRINT_JOBID],
+        env_override: false,
+        run: batch::batch_create,
+    },
+    CmdDef {
         name: "change-group",
         usage: "[-I <iallocator>] [--to <group>] <instance-name>",
         description: "Change group of instance",
@@ -1983,6 +1992,9 @@ static COMMANDS: &[CmdDef] = &[
         run: startup,
     },
 ];
+
+#[path = "instance_batch.rs"]
+mod batch;
 
 #[cfg(test)]
 #[path = "instance_tests.rs"]

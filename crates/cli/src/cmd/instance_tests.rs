@@ -820,3 +820,91 @@ fn alias_and_argv0() {
     assert_eq!(submit[0][0][0][0]["reason"][0][1], json!("stop"));
     let _ = argv(&[]);
 }
+
+#[test]
+fn disk_commands_build_ganeti_opcodes() {
+    let (o, a) = parse_cmd(
+        &GROUP,
+        "recreate-disks",
+        &[
+            "--disk",
+            "0:size=1G,mode=ro",
+            "--disk",
+            "2:spindles=2",
+            "-n",
+            "node1",
+            "x",
+        ],
+    );
+    assert_eq!(
+        build_recreate_disks(&o, &a).unwrap(),
+        json!({"OP_ID": "OP_INSTANCE_RECREATE_DISKS", "instance_name": "x",
+               "disks": [[0, {"size": 1024, "mode": "ro"}], [2, {"spindles": 2}]],
+               "nodes": ["node1"]})
+    );
+    let (o, a) = parse_cmd(
+        &GROUP,
+        "recreate-disks",
+        &["-n", "node1", "-I", "hail", "x"],
+    );
+    assert_eq!(
+        build_recreate_disks(&o, &a).unwrap_err().to_string(),
+        "('At most one of either --nodes or --iallocator can be passed', 'wrong_input')"
+    );
+    let (o, a) = parse_cmd(&GROUP, "recreate-disks", &["--disk", "0:size=big", "x"]);
+    let e = build_recreate_disks(&o, &a).unwrap_err().to_string();
+    assert!(e.starts_with("('Invalid disk size for disk 0: "), "{e}");
+
+    // activate-disks prints Python's None for a device without a path;
+    // deactivate-disks -f asks for force
+    let env = master(
+        40,
+        vec![
+            JobPlan::ok(json!([["node1.example.com", "disk/0", null]])),
+            JobPlan::ok(Value::Null),
+        ],
+        |_, _| None,
+    );
+    let (rc, out, _) = run_cmd(&env, &["gnt-instance", "activate-disks", "x"]);
+    assert_eq!((rc, out.as_str()), (0, "node1.example.com:disk/0:None\n"));
+    let (rc, _, _) = run_cmd(&env, &["gnt-instance", "deactivate-disks", "-f", "x"]);
+    assert_eq!(rc, 0);
+    let ops = submitted_ops(&env);
+    assert_eq!(
+        (
+            &ops[0]["OP_ID"],
+            &ops[0]["ignore_size"],
+            &ops[0]["wait_for_sync"]
+        ),
+        (
+            &json!("OP_INSTANCE_ACTIVATE_DISKS"),
+            &json!(false),
+            &json!(false)
+        )
+    );
+    assert_eq!(
+        (&ops[1]["OP_ID"], &ops[1]["force"]),
+        (&json!("OP_INSTANCE_DEACTIVATE_DISKS"), &json!(true))
+    );
+
+    // reinstall: OS and parameters as given
+    let (o, _) = parse_cmd(
+        &GROUP,
+        "reinstall",
+        &[
+            "-f",
+            "-o",
+            "other",
+            "-O",
+            "a=1",
+            "--os-parameters-secret",
+            "pw=x",
+            "x",
+        ],
+    );
+    let op = build_reinstall("x", o.str("os").as_deref(), &o);
+    assert_eq!(
+        (&op["os_type"], &op["osparams"], &op["osparams_secret"]),
+        (&json!("other"), &json!({"a": "1"}), &json!({"pw": "x"}))
+    );
+}

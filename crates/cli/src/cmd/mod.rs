@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod debug;
+pub mod filter;
 pub mod group;
 pub mod instance;
 pub mod job;
@@ -19,6 +20,16 @@ use serde_json::{Map, Value};
 use crate::errors::{CliError, GanetiErr};
 use crate::optparse::Opts;
 use crate::params::{self, Table};
+
+/// The text of an I/O error as Python's `strerror` gives it (no
+/// "(os error N)" suffix), for messages that quote Python's `IOError`.
+pub fn io_error_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
+        _ => e.to_string(),
+    }
+}
 
 /// `SplitNodeOption`: `pnode[:snode]`.
 pub fn split_node_option(value: Option<String>) -> (Option<String>, Option<String>) {

@@ -1,8 +1,8 @@
 //! `gnt-os`: the OS providers the nodes offer.
 //!
 //! Why: these commands go through `OP_OS_DIAGNOSE` (the master asks every
-//! node), as Ganeti's do; the master of this release may answer with an
-//! empty list, which these commands print faithfully.
+//! node), as Ganeti's do, and only format its rows; which OSes are valid,
+//! hidden or blacklisted is decided by the master.
 
 use ganeti_clifmt::nested::{Entry, Info};
 use ganeti_clifmt::pystr;
@@ -463,7 +463,85 @@ static COMMANDS: &[CmdDef] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::testutil::parse_cmd;
+    use crate::cmd::fakemaster::{master, JobPlan};
+    use crate::cmd::testutil::{parse_cmd, run_cmd, submitted_ops};
+
+    #[test]
+    fn list_expands_variants() {
+        let env = master(
+            3,
+            vec![JobPlan::ok(json!([["image", ["v1", "v10"]], ["noop", []]]))],
+            |_, _| None,
+        );
+        assert_eq!(
+            run_cmd(&env, &["gnt-os", "list"]),
+            // Ganeti pads the header of the last column too
+            (
+                0,
+                "Name     \nimage+v1\nimage+v10\nnoop\n".to_string(),
+                String::new()
+            )
+        );
+        assert_eq!(
+            submitted_ops(&env)[0],
+            json!({"OP_ID": "OP_OS_DIAGNOSE", "output_fields": ["name", "variants"],
+                   "names": [], "debug_level": 0})
+        );
+    }
+
+    #[test]
+    fn diagnose_reports_invalid_shadowed_and_missing_oses() {
+        let bad_msg = "File 'export' under path '/srv/ganeti/os/broken' is missing (ENOENT)";
+        let result = json!([
+            ["broken", false, [], {"n-1": [
+                ["/srv/ganeti/os/broken", false, bad_msg, [], [], [], true]
+            ]}, false, false],
+            ["image", true, ["v1", "v2"], {"n-1": [
+                ["/srv/ganeti/os/image", true, "", ["v1", "v2"], [["url", "where"]], [15, 20], false],
+                ["/usr/share/ganeti/os/image", false, "shadowed", [], [], [], true]
+            ]}, true, true],
+            ["old", false, [], {
+                "n-10": [],
+                "n-2": [["/usr/lib/ganeti/os/old", true, "", [], [], [10], true]]
+            }, false, false]
+        ]);
+        let env = master(5, vec![JobPlan::ok(result)], |_, _| None);
+        let (rc, out, err) = run_cmd(&env, &["gnt-os", "diagnose"]);
+        // Ganeti 3.0.2 itself crashes on a shadowed entry (it unpacks six
+        // of the seven values); this prints what it meant to print.
+        let expected = format!(
+            "OS: broken [global status: invalid]\n\
+             \x20 Node: n-1, status: invalid - {bad_msg} (path: /srv/ganeti/os/broken) \
+             [no API versions declared] [trusted]\n\
+             \n\
+             OS: image [global status: valid] [hidden] [blacklisted]\n\
+             \x20 Variants: [v1, v2]\n\
+             \x20 Node: n-1, status: valid (path: /srv/ganeti/os/image) [API versions: 15, 20] \
+             [variants: v1, v2] [parameters: url] [untrusted]\n\
+             \x20   [hidden] path: /usr/share/ganeti/os/image, status: invalid - shadowed\n\
+             \n\
+             OS: old [global status: partial valid]\n\
+             \x20 Node: n-2, status: valid (path: /usr/lib/ganeti/os/old) [API versions: 10] [trusted]\n\
+             \x20 Node: n-10, status: OS not found\n\
+             \n"
+        );
+        assert_eq!((rc, out.as_str(), err.as_str()), (1, expected.as_str(), ""));
+    }
+
+    #[test]
+    fn diagnose_of_all_valid_oses_succeeds() {
+        let result = json!([["noop", true, [], {"n-1": [
+            ["/srv/ganeti/os/noop", true, "", [], [], [20], true]
+        ]}, false, false]]);
+        let env = master(5, vec![JobPlan::ok(result)], |_, _| None);
+        let (rc, out, _) = run_cmd(&env, &["gnt-os", "diagnose"]);
+        assert_eq!(rc, 0);
+        assert_eq!(
+            out,
+            "OS: noop [global status: valid]\n  Node: n-1, status: valid (path: /srv/ganeti/os/noop) \
+             [API versions: 20] [no variants] [no parameters] [trusted]\n\n"
+        );
+    }
 
     #[test]
     fn modify_opcode() {

@@ -1,6 +1,6 @@
 //! Opcodes of the cluster family: modify (`OP_CLUSTER_SET_PARAMS`),
 //! verification (in [`verify`]), post-init, config redistribution, crypto
-//! renewal, the OS diagnosis stub, and the cluster info dict that LUXI's
+//! renewal, and the cluster info dict that LUXI's
 //! `QueryClusterInfo` and RAPI's `/2/info` return.
 //!
 //! Cluster-wide changes run under the exclusive Big Ganeti Lock; their
@@ -82,12 +82,6 @@ pub(super) const OPS: &[OpImpl] = &[
         locks: locks_bgl_exclusive,
         check: check_none,
         exec: exec_renew_crypto,
-    },
-    OpImpl {
-        op_id: "OP_OS_DIAGNOSE",
-        locks: locks_bgl_shared,
-        check: check_none,
-        exec: exec_os_diagnose,
     },
 ];
 
@@ -1379,13 +1373,6 @@ fn exec_renew_crypto(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         ctx.log("Cannot renew SSH keys if the cluster is configured to not modify the SSH setup.");
     }
     Ok(Value::Null)
-}
-
-// --- OP_OS_DIAGNOSE -------------------------------------------------------------------
-
-/// The OS interface arrives in a later release: no OS is known yet.
-fn exec_os_diagnose(_ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
-    Ok(json!([]))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod instance;
 pub(crate) mod ipolicy;
 mod network;
 mod node;
+mod os;
 mod tags;
 mod test_delay;
 pub(crate) mod util;
@@ -52,6 +53,7 @@ fn registry() -> impl Iterator<Item = &'static OpImpl> {
         .chain(group::OPS)
         .chain(network::OPS)
         .chain(node::OPS)
+        .chain(os::OPS)
         .chain(tags::OPS)
 }
 

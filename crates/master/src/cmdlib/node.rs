@@ -168,7 +168,7 @@ fn py_bool(b: bool) -> &'static str {
 }
 
 /// The effective node parameters of a node (cluster < group < node).
-fn filled_ndparams(cfg: &ConfigData, n: &Node) -> Dict {
+pub(crate) fn filled_ndparams(cfg: &ConfigData, n: &Node) -> Dict {
     let group = cfg
         .nodegroups
         .get(&n.group)

@@ -7,6 +7,7 @@
 //! `running` or `waiting` was interrupted and is finalised as an error
 //! saying so; `queued` jobs simply run.
 
+mod filtering;
 pub mod locks;
 mod scheduler;
 mod worker;
@@ -353,11 +354,19 @@ impl Master {
 }
 
 /// Secret parameters never reach the persisted job (Ganeti strips them
-/// too): their values are replaced before the job is written.
+/// too): their values are replaced before the job is written, also in the
+/// instance opcodes nested in OP_INSTANCE_MULTI_ALLOC.
 fn redact_secrets(mut op: ganeti_types::Dict) -> ganeti_types::Dict {
     if let Some(Value::Object(m)) = op.get_mut("osparams_secret") {
         for v in m.values_mut() {
             *v = Value::String("<redacted>".into());
+        }
+    }
+    if let Some(Value::Array(nested)) = op.get_mut("instances") {
+        for inst in nested.iter_mut() {
+            if let Value::Object(o) = inst {
+                *o = redact_secrets(std::mem::take(o));
+            }
         }
     }
     op
@@ -420,6 +429,8 @@ pub(crate) fn persist_job(m: &Master, job: &Job) -> Result<(), GanetiError> {
     worker::persist(m, job)
 }
 
+#[cfg(test)]
+mod filtering_tests;
 #[cfg(test)]
 mod recovery_tests;
 

@@ -1,5 +1,7 @@
-//! Picks runnable jobs (queued, dependencies met) by priority and starts
-//! workers, never more than the cluster's `max_running_jobs`.
+//! Picks runnable jobs (queued, dependencies met, allowed by the job
+//! filter rules) by priority and starts workers, never more than the
+//! cluster's `max_running_jobs`. Jobs a REJECT rule applies to are
+//! canceled first (see `filtering`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +10,7 @@ use ganeti_types::job::now_ts;
 use ganeti_types::{GanetiError, Job, OpStatus};
 use serde_json::Value;
 
+use super::filtering::{self, Gate};
 use super::{worker, JobCtl};
 use crate::state::Command;
 use crate::Master;
@@ -68,7 +71,7 @@ fn dependency_state(job: &Job, lookup: &dyn Fn(u64) -> Option<OpStatus>) -> DepS
     DepState::Ready
 }
 
-fn schedule_once(m: &Arc<Master>) {
+pub(super) fn schedule_once(m: &Arc<Master>) {
     let max_running = m
         .with_config(|c| c.cluster.max_running_jobs as usize)
         .unwrap_or(20)
@@ -86,6 +89,30 @@ fn schedule_once(m: &Arc<Master>) {
     });
     candidates.sort_by_key(|j| (j.priority(), j.id));
     let mut active = m.active.lock();
+    let rules = m.filter_rules();
+    let mut gate = if rules.is_empty() {
+        Gate::default()
+    } else {
+        let running: Vec<Job> = m.store.read(|s| {
+            active
+                .keys()
+                .filter_map(|id| s.jobs.get(id).cloned())
+                .collect()
+        });
+        Gate::new(rules, running.iter())
+    };
+    candidates.retain(|job| {
+        if active.contains_key(&job.id) {
+            return true;
+        }
+        match gate.rejecting_rule(job) {
+            Some(rule) => {
+                filtering::cancel_rejected(m, job.clone(), rule);
+                false
+            }
+            None => true,
+        }
+    });
     for job in candidates {
         if active.len() >= max_running {
             break;
@@ -101,17 +128,20 @@ fn schedule_once(m: &Arc<Master>) {
                     .map(Job::status)
             })
         };
-        match dependency_state(&job, &lookup) {
-            DepState::Ready => {}
-            DepState::Wait => {
-                mark_waiting(m, job);
-                continue;
-            }
-            DepState::Failed(msg) => {
-                fail_job(m, job, &msg);
-                continue;
-            }
+        let deps = dependency_state(&job, &lookup);
+        if let DepState::Wait = deps {
+            mark_waiting(m, job);
+            continue;
         }
+        // a paused or rate-limited job stays queued, whatever its dependencies
+        if !gate.may_start(&job) {
+            continue;
+        }
+        if let DepState::Failed(msg) = deps {
+            fail_job(m, job, &msg);
+            continue;
+        }
+        gate.started(&job);
         let ctl = Arc::new(JobCtl::default());
         active.insert(job.id, ctl.clone());
         let m2 = m.clone();

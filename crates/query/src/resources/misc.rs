@@ -1,7 +1,7 @@
 //! The small resources: job filter rules (from the configuration), locks
 //! (from the lock manager's snapshot) and exports (from the nodes' export
-//! lists). OS and ExtStorage rows are produced by the master from OS
-//! diagnose results, so they have no getters here.
+//! lists). OS rows have their own module ([`super::os`]); ExtStorage
+//! rows are not produced by this release.
 
 use ganeti_types::Node;
 use serde_json::{json, Value};

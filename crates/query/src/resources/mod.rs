@@ -14,6 +14,7 @@ pub(crate) mod job;
 pub(crate) mod misc;
 pub(crate) mod network;
 pub(crate) mod node;
+pub(crate) mod os;
 
 use serde_json::{json, Value};
 

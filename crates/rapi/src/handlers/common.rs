@@ -177,13 +177,28 @@ pub async fn submit_job(call: &Call, ops: Vec<Value>) -> Result<Value, RapiError
     })
 }
 
+/// Whether the master refused a job because this release does not
+/// implement one of its opcodes (not because the request was wrong).
+fn is_unimplemented_opcode(e: &GanetiError) -> bool {
+    matches!(e, GanetiError::Unsupported(_))
+        || (e.message().starts_with("Opcode ")
+            && e.message().contains(" is not supported by this release"))
+}
+
 /// Ganeti's mapping of job submission errors.
+///
+/// An opcode this release does not implement yet is a 500 with the
+/// master's own message, not a 400: the request is valid (Ganeti would run
+/// it), so "fix your request" would mislead, and 500 is what Ganeti's RAPI
+/// answers for any other error the master reports.
 pub fn submit_error(e: &GanetiError) -> RapiError {
     let msg = e.message();
     if msg.starts_with("Job queue is full") {
         RapiError::new(503, "Job queue is full, needs archiving")
     } else if msg.starts_with("Job queue is drained") {
         RapiError::new(503, "Job queue is drained, cannot submit")
+    } else if is_unimplemented_opcode(e) {
+        RapiError::internal(msg)
     } else if matches!(e, GanetiError::OpPrereq(..) | GanetiError::Parameter(_)) {
         RapiError::bad_request(format!("Invalid body parameters: {msg}"))
     } else {
@@ -259,9 +274,244 @@ pub async fn query_dicts(
 /// with a 500; reproduce that so clients see the same answer.
 pub fn refuse_lock(call: &Call) -> Result<(), RapiError> {
     if call.query.flag("lock", false)? {
-        return Err(RapiError::internal("Sync queries are not allowed"));
+        return Err(RapiError::internal(
+            "('Sync queries are not allowed', 'wrong_input')",
+        ));
     }
     Ok(())
+}
+
+/// Ganeti's generic handler carries a (truthy) `depends` of the request
+/// body over into whatever body the resource chose, as long as both are
+/// dicts; resources that ignore the body therefore still honour `depends`.
+pub fn add_request_depends(call: &Call, body: &mut Value) {
+    let depends = call
+        .body
+        .as_ref()
+        .and_then(Value::as_object)
+        .and_then(|b| b.get("depends"))
+        .filter(|d| ganeti_clifmt::pystr::py_truthy(d))
+        .cloned();
+    if let (Some(d), Value::Object(b)) = (depends, body) {
+        b.insert("depends".into(), d);
+    }
+}
+
+/// A generic opcode resource whose body the resource chose itself
+/// (`None`: no body; `Some({})` for resources built from the URL and query
+/// only): adds the request's `depends`, the statics and renames,
+/// validates, and submits a single-opcode job. Returns the job id.
+pub async fn submit_opcode(
+    call: &Call,
+    op_id: &str,
+    body: Option<Value>,
+    statics: Map<String, Value>,
+    renames: &[(&str, &str)],
+) -> Result<Value, RapiError> {
+    let body = body.map(|mut b| {
+        add_request_depends(call, &mut b);
+        b
+    });
+    let op = fill_opcode(op_id, body.as_ref(), statics, renames)?;
+    submit_job(call, vec![Value::Object(op)]).await
+}
+
+/// `GET .../tags` (Ganeti's `_R_Tags`): the tags straight from LUXI
+/// `QueryTags`, no job. `kind` is `cluster`, `instance`, `node`,
+/// `nodegroup` or `network`; the object name is URL item 0 (none for the
+/// cluster).
+pub async fn tags_get(call: &Call, kind: &str) -> Result<Value, RapiError> {
+    let name = if kind == "cluster" { "" } else { call.item(0) };
+    luxi(call, Method::QueryTags, json!([kind, name])).await
+}
+
+/// `PUT|DELETE .../tags?tag=a&tag=b` (Ganeti's `_R_Tags`): `op_id`
+/// (`OP_TAGS_SET` or `OP_TAGS_DEL`) with the tags from the query string
+/// only (the body is ignored except for `depends`), plus `?dry-run` and the
+/// reason trail.
+pub async fn tags_change(call: &Call, kind: &str, op_id: &str) -> Result<Value, RapiError> {
+    let mut statics = common_statics(call, true)?;
+    statics.insert("kind".into(), json!(kind));
+    // The cluster has no name: Ganeti leaves the parameter unset.
+    if kind != "cluster" {
+        statics.insert("name".into(), json!(call.item(0)));
+    }
+    statics.insert("tags".into(), json!(call.query.get_all("tag")));
+    submit_opcode(call, op_id, Some(json!({})), statics, &[]).await
+}
+
+/// Ganeti's `BuildUriList`: `[{id_key: name, "uri": uri_prefix + name}]`,
+/// sorted by plain string order (Python's `list.sort`, not the natural
+/// sort of queries).
+pub fn uri_list(mut names: Vec<String>, uri_prefix: &str, id_key: &str) -> Value {
+    names.sort();
+    Value::Array(
+        names
+            .into_iter()
+            .map(|n| {
+                let uri = json!(format!("{uri_prefix}{n}"));
+                let mut m = Map::new();
+                m.insert(id_key.to_owned(), json!(n));
+                m.insert("uri".into(), uri);
+                Value::Object(m)
+            })
+            .collect(),
+    )
+}
+
+/// The `name` of every object of a query resource (`node`, `group`,
+/// `network`, ...), for the non-bulk listings.
+pub async fn query_names(call: &Call, resource: &str) -> Result<Vec<String>, RapiError> {
+    Ok(query_dicts(call, resource, &["name"], None)
+        .await?
+        .into_iter()
+        .filter_map(|mut d| match d.remove("name") {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        })
+        .collect())
+}
+
+/// A listing resource (`/2/nodes`, `/2/groups`, `/2/networks`): with
+/// `?bulk=1` one dict of `fields` per object in query order, else Ganeti's
+/// `BuildUriList` of the names under `uri_prefix`, keyed by `id_key`.
+pub async fn list_or_bulk(
+    call: &Call,
+    resource: &str,
+    fields: &[&str],
+    uri_prefix: &str,
+    id_key: &str,
+) -> Result<Value, RapiError> {
+    if call.query.flag("bulk", false)? {
+        let rows = query_dicts(call, resource, fields, None).await?;
+        Ok(Value::Array(rows.into_iter().map(Value::Object).collect()))
+    } else {
+        Ok(uri_list(
+            query_names(call, resource).await?,
+            uri_prefix,
+            id_key,
+        ))
+    }
+}
+
+/// A single-object GET (`/2/nodes/[name]`, ...): `fields` of the object
+/// named by URL item 0; `?lock=1` is refused as Ganeti 3.x does, an
+/// unknown object is 404.
+pub async fn query_one(
+    call: &Call,
+    resource: &str,
+    fields: &[&str],
+) -> Result<Map<String, Value>, RapiError> {
+    refuse_lock(call)?;
+    let names = [call.item(0).to_owned()];
+    query_dicts(call, resource, fields, Some(&names))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(RapiError::not_found)
+}
+
+/// A fake [`crate::Backend`] for handler unit tests: records every LUXI
+/// call and answers from a closure.
+#[cfg(test)]
+pub mod fake {
+    use std::sync::Arc;
+
+    use ganeti_luxi::Method;
+    use ganeti_types::GanetiError;
+    use parking_lot::Mutex;
+    use serde_json::Value;
+
+    use crate::backend::{Backend, BoxFuture};
+    use crate::call::{Call, QueryArgs};
+
+    type Answer = Box<dyn Fn(Method, &Value) -> Result<Value, GanetiError> + Send + Sync>;
+
+    /// Records calls; answers with the closure given to [`FakeBackend::new`].
+    pub struct FakeBackend {
+        calls: Mutex<Vec<(Method, Value)>>,
+        answer: Answer,
+    }
+
+    impl FakeBackend {
+        /// A backend answering every call with `answer(method, args)`.
+        pub fn new(
+            answer: impl Fn(Method, &Value) -> Result<Value, GanetiError> + Send + Sync + 'static,
+        ) -> Arc<Self> {
+            Arc::new(FakeBackend {
+                calls: Mutex::new(Vec::new()),
+                answer: Box::new(answer),
+            })
+        }
+
+        /// A backend that accepts every job as job 42 and answers every
+        /// other call with `null`.
+        pub fn jobs() -> Arc<Self> {
+            Self::new(|m, _| {
+                Ok(match m {
+                    Method::SubmitJob => serde_json::json!(42),
+                    _ => Value::Null,
+                })
+            })
+        }
+
+        /// Every call so far, in order.
+        pub fn calls(&self) -> Vec<(Method, Value)> {
+            self.calls.lock().clone()
+        }
+
+        /// The opcodes of every submitted job, in order.
+        pub fn submitted(&self) -> Vec<Vec<Value>> {
+            self.calls()
+                .into_iter()
+                .filter(|(m, _)| *m == Method::SubmitJob)
+                .map(|(_, a)| a[0].as_array().cloned().unwrap_or_default())
+                .collect()
+        }
+
+        /// The only opcode of the only submitted job (panics otherwise).
+        pub fn only_op(&self) -> Value {
+            let jobs = self.submitted();
+            assert_eq!(jobs.len(), 1, "expected one job, got {jobs:?}");
+            assert_eq!(jobs[0].len(), 1, "expected one opcode, got {:?}", jobs[0]);
+            jobs[0][0].clone()
+        }
+    }
+
+    impl std::fmt::Debug for FakeBackend {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("FakeBackend")
+                .field("calls", &self.calls.lock().len())
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl Backend for FakeBackend {
+        fn call(&self, method: Method, args: Value) -> BoxFuture<'_, Result<Value, GanetiError>> {
+            let answer = (self.answer)(method, &args);
+            self.calls.lock().push((method, args));
+            Box::pin(async move { answer })
+        }
+    }
+
+    /// A call of `resource` with URL `items`, query string `query` and
+    /// `body`, answered by `backend`.
+    pub fn call(
+        backend: &Arc<FakeBackend>,
+        resource: &'static str,
+        items: &[&str],
+        query: &str,
+        body: Option<Value>,
+    ) -> Call {
+        Call {
+            backend: backend.clone(),
+            items: items.iter().map(|s| (*s).to_owned()).collect(),
+            query: QueryArgs::parse(query),
+            body,
+            user: Some("tester".into()),
+            resource,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -144,11 +144,25 @@ pub(crate) fn run_planned(
 
 /// Submit follow-up jobs and answer as Ganeti's `ResultWithJobs` does:
 /// `{"jobs": [[true, id] | [false, error], ...]}`. Child opcodes inherit
-/// the parent's priority and reason trail.
+/// the parent's priority (unless they set one), debug level and reason
+/// trail (after their own), and say who submitted them in `comment`
+/// (Ganeti's `_SetBaseOpParams`).
 pub(crate) fn submit_jobs(ctx: &OpCtx<'_>, jobs: Vec<Vec<Value>>) -> Result<Value, GanetiError> {
     let parent = ctx.op();
     let priority = parent.get("priority").cloned();
-    let reason = parent.get("reason").cloned();
+    let debug_level = parent.get("debug_level").cloned();
+    let parent_reason = parent
+        .get("reason")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let comment = format!(
+        "Submitted by {}",
+        parent
+            .get("OP_ID")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    );
     let jobs: Vec<Vec<Value>> = jobs
         .into_iter()
         .map(|ops| {
@@ -158,9 +172,19 @@ pub(crate) fn submit_jobs(ctx: &OpCtx<'_>, jobs: Vec<Vec<Value>>) -> Result<Valu
                         if let Some(p) = &priority {
                             o.entry("priority").or_insert_with(|| p.clone());
                         }
-                        if let Some(r) = &reason {
-                            o.entry("reason").or_insert_with(|| r.clone());
+                        if let Some(d) = &debug_level {
+                            o.insert("debug_level".into(), d.clone());
                         }
+                        if o.get("comment").is_none_or(is_falsy) {
+                            o.insert("comment".into(), json!(comment));
+                        }
+                        let mut reason = o
+                            .get("reason")
+                            .and_then(Value::as_array)
+                            .cloned()
+                            .unwrap_or_default();
+                        reason.extend(parent_reason.iter().cloned());
+                        o.insert("reason".into(), Value::Array(reason));
                     }
                     op
                 })

@@ -1,15 +1,17 @@
 //! Shared pieces of the instance opcodes: locks, lookups, the instance
-//! policy check, NIC and disk construction, and the hypervisor spec.
+//! policy check, NIC and disk construction, the hypervisor spec, and
+//! Ganeti's state checks (node online, instance state, disks active).
 
 use ganeti_node::InstanceSpec;
 use ganeti_types::params::{self, fill, upgrade_beparams};
 use ganeti_types::{
-    constants, ConfigData, Dict, ErrorClass, GanetiError, Instance, Nic, NodeGroup,
+    constants, AdminState, ConfigData, Dict, ErrorClass, GanetiError, Instance, Nic, NodeGroup,
 };
 use rand::Rng;
 use serde_json::{json, Value};
 
 use crate::cmdlib::util::str_param;
+use crate::cmdlib::OpCtx;
 use crate::jobs::locks::{Level, LockReq};
 use crate::Master;
 
@@ -294,14 +296,6 @@ pub fn disk_size(d: &Dict, idx: usize) -> Result<u64, GanetiError> {
     }
 }
 
-/// The index of a disk, from its `disk/N` name.
-pub fn disk_index(d: &ganeti_types::Disk) -> usize {
-    d.iv_name
-        .strip_prefix("disk/")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
 /// Format MiB the way Ganeti's log messages do (`128M`, `1.0G`).
 pub fn fmt_mib(v: u64) -> String {
     if v < 1024 {
@@ -368,4 +362,88 @@ pub fn check_os_exists(m: &Master, os: &str) -> Result<(), GanetiError> {
             "OS Parameters validation failed on node {node}: Directory for OS {base} not found in search path"
         )))
     }
+}
+
+/// Ganeti's `CheckNodeOnline`: refuse an offline node (`msg` replaces the
+/// default "Can't use offline node").
+pub fn check_node_online(
+    cfg: &ConfigData,
+    node_uuid: &str,
+    msg: Option<&str>,
+) -> Result<(), GanetiError> {
+    if cfg.nodes.get(node_uuid).is_some_and(|n| n.offline) {
+        return Err(GanetiError::wrong_state(format!(
+            "{}: {}",
+            msg.unwrap_or("Can't use offline node"),
+            cfg.node_name(node_uuid)
+        )));
+    }
+    Ok(())
+}
+
+/// Ganeti's `CheckInstanceState`: the instance's administrative state must
+/// be one of `allowed`, and unless `up` is allowed it must not actually
+/// run (not checked, with a warning, when its primary node is offline).
+/// `what` completes the message, e.g. "cannot reinstall".
+pub fn check_instance_state(
+    ctx: &mut OpCtx<'_>,
+    cfg: &ConfigData,
+    inst: &Instance,
+    allowed: &[AdminState],
+    what: &str,
+) -> Result<(), GanetiError> {
+    if !allowed.contains(&inst.admin_state) {
+        return Err(GanetiError::wrong_state(format!(
+            "Instance '{}' is marked to be {}, {what}",
+            inst.name,
+            inst.admin_state.as_str()
+        )));
+    }
+    if allowed.contains(&AdminState::Up) {
+        return Ok(());
+    }
+    if cfg.nodes.get(&inst.primary_node).is_some_and(|n| n.offline) {
+        ctx.log_warning("Primary node offline, ignoring check that instance is down");
+        return Ok(());
+    }
+    if is_running(ctx.master, inst)? {
+        return Err(GanetiError::wrong_state(format!(
+            "Instance {} is running, {what}",
+            inst.name
+        )));
+    }
+    Ok(())
+}
+
+/// Ganeti's `INSTANCE_DOWN`: only administratively down instances.
+pub const INSTANCE_DOWN: &[AdminState] = &[AdminState::Down];
+/// Ganeti's `INSTANCE_NOT_RUNNING`: down or offline.
+pub const INSTANCE_NOT_RUNNING: &[AdminState] = &[AdminState::Down, AdminState::Offline];
+
+/// Record whether an instance's disks are active (Ganeti's
+/// `MarkInstanceDisksActive`/`Inactive`); no write when nothing changes.
+pub fn set_disks_active(ctx: &OpCtx<'_>, inst_uuid: &str, active: bool) -> Result<(), GanetiError> {
+    let cfg = ctx.config()?;
+    let Some(cur) = cfg.instances.get(inst_uuid) else {
+        return Err(GanetiError::noent(format!(
+            "Instance '{inst_uuid}' not known"
+        )));
+    };
+    if cur.disks_active == active {
+        return Ok(());
+    }
+    let mut inst = cur.clone();
+    inst.disks_active = active;
+    inst.serial_no += 1;
+    inst.mtime = ganeti_types::now_f64();
+    ctx.commit(vec![crate::state::ConfigOp::PutInstance(Box::new(inst))])
+}
+
+/// Ganeti's "no allocator" failure: instance allocators are not part of
+/// this release, so any opcode that would run one fails the way Ganeti
+/// fails when the named allocator cannot be run.
+pub fn iallocator_unavailable(name: &str) -> GanetiError {
+    GanetiError::OpExec(format!(
+        "Failure while running the iallocator script: iallocator module '{name}' not found in the search path"
+    ))
 }

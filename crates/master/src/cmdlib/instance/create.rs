@@ -383,7 +383,16 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     } = plan(ctx, &cfg, &op)?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
-        return Ok(Value::Null);
+        // Ganeti 3.0.2 answers a dry run with the chosen nodes' UUIDs.
+        let mut nodes = vec![inst.primary_node.clone()];
+        for d in &disks {
+            for n in d.nodes.iter().skip(1) {
+                if !nodes.contains(n) {
+                    nodes.push(n.clone());
+                }
+            }
+        }
+        return Ok(serde_json::json!(nodes));
     }
     let node_name = cfg.node_name(&inst.primary_node);
     for d in &disks {

@@ -1,11 +1,18 @@
-//! Instance opcodes: create, remove, start, stop, reboot, rename, modify,
-//! grow-disk and query-data.
+//! Instance opcodes: create, multi-allocation, remove, start, stop,
+//! reboot, rename, reinstall, modify, grow-disk, disk activation and
+//! recreation, and query-data.
 
 mod common;
 mod create;
+mod disks;
 mod lifecycle;
 mod modify;
+mod multialloc;
 mod querydata;
+mod recreate;
+mod reinstall;
+#[cfg(test)]
+mod tests;
 
 use super::OpImpl;
 
@@ -59,6 +66,36 @@ pub(super) const OPS: &[OpImpl] = &[
         locks: common::instance_and_node_locks,
         check: common::no_check,
         exec: modify::grow_disk,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_MULTI_ALLOC",
+        locks: multialloc::locks,
+        check: multialloc::check,
+        exec: multialloc::exec,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_REINSTALL",
+        locks: common::instance_and_node_locks,
+        check: reinstall::check,
+        exec: reinstall::exec,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_ACTIVATE_DISKS",
+        locks: common::instance_and_node_locks,
+        check: common::no_check,
+        exec: disks::activate,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_DEACTIVATE_DISKS",
+        locks: common::instance_and_node_locks,
+        check: common::no_check,
+        exec: disks::deactivate,
+    },
+    OpImpl {
+        op_id: "OP_INSTANCE_RECREATE_DISKS",
+        locks: recreate::locks,
+        check: recreate::check,
+        exec: recreate::exec,
     },
     OpImpl {
         op_id: "OP_INSTANCE_QUERY_DATA",

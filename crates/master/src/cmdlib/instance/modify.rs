@@ -409,32 +409,48 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     }
     inst.disks = disk_list.iter().map(|d| d.uuid.clone()).collect();
 
-    // Instance policy (memory, vcpus, disk/nic counts)
+    // Instance policy: like Ganeti, the whole resulting instance is checked
+    // (every disk, NIC count, vcpus, spindles), with its maximum and its
+    // minimum memory, unless the policy is explicitly ignored.
     if !bool_param(&op, "ignore_ipolicy") {
         let be = common::effective_be(&cfg, &inst.beparams);
         let pol = group_ipolicy(&cfg, &group.uuid);
-        // only what this modification changes is checked, as Ganeti does
-        let spec = ISpec {
-            mem: be_upd
-                .contains_key("maxmem")
-                .then(|| be.get("maxmem").and_then(Value::as_i64))
-                .flatten(),
-            cpus: be_upd
-                .contains_key("vcpus")
-                .then(|| be.get("vcpus").and_then(Value::as_i64))
-                .flatten(),
-            disk_sizes: new_disks
+        let num = |k: &str| be.get(k).and_then(Value::as_i64);
+        let base = ISpec {
+            cpus: num("vcpus"),
+            spindle_use: num("spindle_use"),
+            nic_count: Some(inst.nics.len() as i64),
+            disk_sizes: disk_list
                 .iter()
-                .map(|d| (common::disk_index(d), d.size as i64))
+                .enumerate()
+                .map(|(i, d)| (i, i64::try_from(d.size).unwrap_or(i64::MAX)))
                 .collect(),
+            disk_count: Some(disk_list.len() as i64),
+            template: Some(inst.disk_template.clone()),
             ..ISpec::default()
         };
-        let v = spec_violations(&pol, &spec);
-        if !v.is_empty() {
+        let mut violations: Vec<String> = Vec::new();
+        for mem in [num("maxmem"), num("minmem")] {
+            for v in spec_violations(
+                &pol,
+                &ISpec {
+                    mem,
+                    ..base.clone()
+                },
+            ) {
+                if !violations.contains(&v) {
+                    violations.push(v);
+                }
+            }
+        }
+        if !violations.is_empty() {
+            let group_repr = serde_json::to_value(&group)
+                .map(|g| ganeti_clifmt::pystr::py_repr(&g))
+                .unwrap_or_default();
             return Err(GanetiError::wrong_input(format!(
-                "Instance {} violates instance policy: {}",
-                inst.name,
-                v.join(", ")
+                "Instance allocation to group {group_repr} ({}) violates policy: {}",
+                group.name,
+                violations.join(", ")
             )));
         }
     }

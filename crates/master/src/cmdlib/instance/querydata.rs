@@ -87,11 +87,21 @@ fn instance_json(
             ])
         })
         .collect();
-    let hv_actual = ganeti_types::params::fill(&[
+    // Like Ganeti's FillHV(skip_globals=True): cluster-wide hypervisor
+    // settings (migration, xen_cmd) are not the instance's.
+    let mut hv_actual = ganeti_types::params::fill(&[
         &constants::hv_defaults(&inst.hypervisor),
         &cl.hv_defaults(&inst.hypervisor),
         &inst.hvparams,
     ]);
+    for global in [
+        "migration_bandwidth",
+        "migration_mode",
+        "migration_port",
+        "xen_cmd",
+    ] {
+        hv_actual.remove(global);
+    }
     let be_actual = common::effective_be(cfg, &inst.beparams);
     let os_cluster = cl
         .osparams
@@ -127,7 +137,6 @@ fn instance_json(
         "mtime": inst.mtime,
         "ctime": inst.ctime,
         "uuid": inst.uuid,
-        "tags": inst.tags,
     }))
 }
 

@@ -1,6 +1,0 @@
-//! placeholder
-/// Placeholder.
-#[derive(Debug, Clone)]
-pub struct RapiConfig;
-/// Placeholder.
-pub async fn serve() {}
