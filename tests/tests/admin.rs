@@ -120,9 +120,26 @@ fn instance_nics_and_disks_added_and_removed() {
         "m1",
     ])
     .ok();
+    // As in Ganeti, every modify checks the whole instance against the
+    // policy: its 64M disk is below the default minimum.
+    let refused = c.gnt(&[
+        "gnt-instance",
+        "modify",
+        "--net",
+        "add:mac=aa:00:00:11:22:33",
+        "m1",
+    ]);
+    assert_eq!(refused.rc, 1, "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("violates policy: disk-size/0 value 64"),
+        "{refused:?}"
+    );
     c.gnt(&[
         "gnt-instance",
         "modify",
+        "--ignore-ipolicy",
         "--net",
         "add:mac=aa:00:00:11:22:33",
         "m1",
@@ -147,15 +164,31 @@ fn instance_nics_and_disks_added_and_removed() {
     let r = c.gnt(&[
         "gnt-instance",
         "modify",
+        "--ignore-ipolicy",
         "--net",
         "add:mac=aa:00:00:11:22:33",
         "m1",
     ]);
     assert_eq!(r.rc, 1);
-    c.gnt(&["gnt-instance", "modify", "--disk", "1:remove", "m1"])
-        .ok();
-    c.gnt(&["gnt-instance", "modify", "--net", "1:remove", "m1"])
-        .ok();
+    assert!(r.stderr.contains("aa:00:00:11:22:33"), "{r:?}");
+    c.gnt(&[
+        "gnt-instance",
+        "modify",
+        "--ignore-ipolicy",
+        "--disk",
+        "1:remove",
+        "m1",
+    ])
+    .ok();
+    c.gnt(&[
+        "gnt-instance",
+        "modify",
+        "--ignore-ipolicy",
+        "--net",
+        "1:remove",
+        "m1",
+    ])
+    .ok();
     let l = c.gnt(&[
         "gnt-instance",
         "list",
