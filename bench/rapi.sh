@@ -37,9 +37,9 @@ run() { # label, wrk args...
   wrk --latency -H "$auth" "$@" | grep -E "Latency  |50%|99%|Requests/sec"
 }
 for path in /2/info "/2/instances?bulk=1"; do
-  run "$path, one client, new TLS connection per request" -t1 -c1 -d10s -H "Connection: close" "$base$path"
-  run "$path, one client, keep-alive" -t1 -c1 -d10s "$base$path"
-  run "$path, 50 clients, keep-alive" -t2 -c50 -d10s "$base$path"
-  run "$path, 50 clients, new TLS connection per request" -t2 -c50 -d10s -H "Connection: close" "$base$path"
+  run "$path, one client, new TLS connection per request" -t1 -c1 -d5s -H "Connection: close" "$base$path"
+  run "$path, one client, keep-alive" -t1 -c1 -d5s "$base$path"
+  run "$path, 50 clients, keep-alive" -t2 -c50 -d5s "$base$path"
+  run "$path, 50 clients, new TLS connection per request" -t2 -c50 -d5s -H "Connection: close" "$base$path"
 done
 echo "daemon RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
