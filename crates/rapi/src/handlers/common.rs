@@ -57,18 +57,6 @@ pub fn reason_trail(call: &Call) -> Value {
     Value::Array(trail)
 }
 
-/// How a generic opcode resource builds its opcode.
-#[derive(Debug, Clone, Copy)]
-pub struct OpcodeSpec<'a> {
-    /// The opcode, e.g. `OP_INSTANCE_STARTUP`.
-    pub op_id: &'a str,
-    /// Accepted old names: (old, new).
-    pub renames: &'a [(&'a str, &'a str)],
-    /// Whether the body is ignored (the opcode is built from the URL and
-    /// query arguments only).
-    pub ignore_body: bool,
-}
-
 /// Python's `repr` of a set of strings, as in "Can't overwrite static
 /// parameters {'dry_run'}".
 fn py_set_repr(names: &[String]) -> String {
@@ -145,23 +133,6 @@ pub fn common_statics(call: &Call, with_dry_run: bool) -> Result<Map<String, Val
     }
     s.insert("reason".into(), reason_trail(call));
     Ok(s)
-}
-
-/// A generic opcode resource: body (unless ignored) plus `statics`
-/// (which should include [`common_statics`]), validated and submitted as
-/// a single-opcode job. Returns the job id.
-pub async fn opcode_job(
-    call: &Call,
-    spec: OpcodeSpec<'_>,
-    statics: Map<String, Value>,
-) -> Result<Value, RapiError> {
-    let body = if spec.ignore_body {
-        None
-    } else {
-        call.body.as_ref()
-    };
-    let op = fill_opcode(spec.op_id, body, statics, spec.renames)?;
-    submit_job(call, vec![Value::Object(op)]).await
 }
 
 /// Submit one job of `ops`; the answer is the job id as a JSON integer.
@@ -339,6 +310,41 @@ pub async fn tags_change(call: &Call, kind: &str, op_id: &str) -> Result<Value, 
     statics.insert("tags".into(), json!(call.query.get_all("tag")));
     submit_opcode(call, op_id, Some(json!({})), statics, &[]).await
 }
+
+/// The `.../tags` resource of one kind of object (Ganeti's `_R_Tags`):
+/// GET lists the tags (no job), PUT adds and DELETE removes the `?tag=`
+/// values. `kind` is `cluster`, `instance`, `node`, `nodegroup` or
+/// `network`; the object is URL item 0 (none for the cluster).
+macro_rules! tags_route {
+    ($pattern:literal, $resource:literal, $kind:literal) => {{
+        use $crate::routes::{Access, HttpMethod};
+        async fn list(
+            call: $crate::call::Call,
+        ) -> Result<serde_json::Value, $crate::error::RapiError> {
+            $crate::handlers::common::tags_get(&call, $kind).await
+        }
+        async fn add(
+            call: $crate::call::Call,
+        ) -> Result<serde_json::Value, $crate::error::RapiError> {
+            $crate::handlers::common::tags_change(&call, $kind, "OP_TAGS_SET").await
+        }
+        async fn remove(
+            call: $crate::call::Call,
+        ) -> Result<serde_json::Value, $crate::error::RapiError> {
+            $crate::handlers::common::tags_change(&call, $kind, "OP_TAGS_DEL").await
+        }
+        $crate::routes::Route {
+            pattern: $pattern,
+            resource: $resource,
+            methods: vec![
+                (HttpMethod::Get, Access::Public, $crate::handler!(list)),
+                (HttpMethod::Put, Access::Write, $crate::handler!(add)),
+                (HttpMethod::Delete, Access::Write, $crate::handler!(remove)),
+            ],
+        }
+    }};
+}
+pub(crate) use tags_route;
 
 /// Ganeti's `BuildUriList`: `[{id_key: name, "uri": uri_prefix + name}]`,
 /// sorted by plain string order (Python's `list.sort`, not the natural

@@ -13,9 +13,7 @@ use crate::error::RapiError;
 use crate::handler;
 use crate::routes::{Access, HttpMethod, Route};
 
-use super::common::{
-    common_statics, list_or_bulk, query_one, submit_opcode, tags_change, tags_get,
-};
+use super::common::{common_statics, list_or_bulk, query_one, submit_opcode};
 
 /// The fields of `/2/groups?bulk=1` and `/2/groups/[name]`, in Ganeti's order.
 pub const G_FIELDS: &[&str] = &[
@@ -69,15 +67,11 @@ pub fn routes() -> Vec<Route> {
             resource: "groups_name_assign_nodes",
             methods: vec![(Put, Write, handler!(assign_nodes))],
         },
-        Route {
-            pattern: "/2/groups/[name]/tags",
-            resource: "groups_name_tags",
-            methods: vec![
-                (Get, Public, handler!(tags_list)),
-                (Put, Write, handler!(tags_add)),
-                (Delete, Write, handler!(tags_remove)),
-            ],
-        },
+        crate::handlers::common::tags_route!(
+            "/2/groups/[name]/tags",
+            "groups_name_tags",
+            "nodegroup"
+        ),
     ]
 }
 
@@ -129,18 +123,6 @@ async fn assign_nodes(call: Call) -> Result<Value, RapiError> {
     submit_opcode(&call, "OP_GROUP_ASSIGN_NODES", call.body.clone(), s, &[]).await
 }
 
-async fn tags_list(call: Call) -> Result<Value, RapiError> {
-    tags_get(&call, "nodegroup").await
-}
-
-async fn tags_add(call: Call) -> Result<Value, RapiError> {
-    tags_change(&call, "nodegroup", "OP_TAGS_SET").await
-}
-
-async fn tags_remove(call: Call) -> Result<Value, RapiError> {
-    tags_change(&call, "nodegroup", "OP_TAGS_DEL").await
-}
-
 #[cfg(test)]
 mod tests {
     use ganeti_luxi::Method;
@@ -149,7 +131,6 @@ mod tests {
 
     use super::*;
     use crate::handlers::common::fake::{call, FakeBackend};
-    use crate::routes::Table;
 
     fn last_reason(op: &Value) -> Value {
         op["reason"].as_array().unwrap().last().unwrap()[0].clone()
@@ -394,67 +375,5 @@ mod tests {
             "Body contents: Type is 'str', but 'dict' is expected"
         );
         assert!(b.calls().is_empty());
-    }
-
-    #[tokio::test]
-    async fn tags_use_the_nodegroup_kind() {
-        let b = FakeBackend::new(|_, _| Ok(json!(["t"])));
-        let got = tags_list(call(&b, "groups_name_tags", &["g1"], "", None))
-            .await
-            .unwrap();
-        assert_eq!(got, json!(["t"]));
-        assert_eq!(
-            b.calls(),
-            vec![(Method::QueryTags, json!(["nodegroup", "g1"]))]
-        );
-        let b = FakeBackend::jobs();
-        tags_remove(call(&b, "groups_name_tags", &["g1"], "tag=t", None))
-            .await
-            .unwrap();
-        let op = b.only_op();
-        assert_eq!(
-            (&op["OP_ID"], &op["kind"]),
-            (&json!("OP_TAGS_DEL"), &json!("nodegroup"))
-        );
-        let b = FakeBackend::jobs();
-        tags_add(call(&b, "groups_name_tags", &["g1"], "tag=t", None))
-            .await
-            .unwrap();
-        assert_eq!(b.only_op()["OP_ID"], "OP_TAGS_SET");
-    }
-
-    #[test]
-    fn routes_and_access() {
-        use Access::{Public, Write};
-        use HttpMethod::{Delete, Get, Post, Put};
-        let t = Table::from_routes(routes());
-        let expect = [
-            ("/2/groups", Get, Public, "groups"),
-            ("/2/groups", Post, Write, "groups"),
-            ("/2/groups/g1", Get, Public, "groups_name"),
-            ("/2/groups/g1", Delete, Write, "groups_name"),
-            ("/2/groups/g1/modify", Put, Write, "groups_name_modify"),
-            ("/2/groups/g1/rename", Put, Write, "groups_name_rename"),
-            (
-                "/2/groups/g1/assign-nodes",
-                Put,
-                Write,
-                "groups_name_assign_nodes",
-            ),
-            ("/2/groups/g1/tags", Get, Public, "groups_name_tags"),
-            ("/2/groups/g1/tags", Put, Write, "groups_name_tags"),
-            ("/2/groups/g1/tags", Delete, Write, "groups_name_tags"),
-        ];
-        for (path, method, access, resource) in expect {
-            let m = t.lookup(path).unwrap_or_else(|| panic!("{path}"));
-            assert_eq!(m.route.resource, resource);
-            assert_eq!(
-                m.route.method(method).map(|(a, _)| a),
-                Some(access),
-                "{path}"
-            );
-        }
-        let count: usize = routes().iter().map(|r| r.methods.len()).sum();
-        assert_eq!(count, expect.len());
     }
 }

@@ -12,9 +12,7 @@ use serde_json::{json, Value};
 use crate::call::Call;
 use crate::error::RapiError;
 use crate::handler;
-use crate::handlers::common::{
-    common_statics, luxi, submit_job, submit_opcode, tags_change, tags_get,
-};
+use crate::handlers::common::{common_statics, luxi, submit_job, submit_opcode};
 use crate::handlers::jobs::poll_job;
 use crate::routes::{Access, HttpMethod, Route};
 
@@ -82,15 +80,7 @@ pub fn routes() -> Vec<Route> {
             resource: "cluster_modify",
             methods: vec![(HttpMethod::Put, Access::Write, handler!(cluster_modify))],
         },
-        Route {
-            pattern: "/2/tags",
-            resource: "tags",
-            methods: vec![
-                (HttpMethod::Get, Access::Public, handler!(tags_list)),
-                (HttpMethod::Put, Access::Write, handler!(tags_add)),
-                (HttpMethod::Delete, Access::Write, handler!(tags_remove)),
-            ],
-        },
+        crate::handlers::common::tags_route!("/2/tags", "tags", "cluster"),
     ]
 }
 
@@ -207,21 +197,6 @@ async fn cluster_modify(call: Call) -> Result<Value, RapiError> {
         &[],
     )
     .await
-}
-
-/// `GET /2/tags`.
-async fn tags_list(call: Call) -> Result<Value, RapiError> {
-    tags_get(&call, "cluster").await
-}
-
-/// `PUT /2/tags?tag=...`.
-async fn tags_add(call: Call) -> Result<Value, RapiError> {
-    tags_change(&call, "cluster", "OP_TAGS_SET").await
-}
-
-/// `DELETE /2/tags?tag=...`.
-async fn tags_remove(call: Call) -> Result<Value, RapiError> {
-    tags_change(&call, "cluster", "OP_TAGS_DEL").await
 }
 
 #[cfg(test)]
@@ -405,62 +380,5 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.code, 400);
-    }
-
-    #[tokio::test]
-    async fn cluster_tags() {
-        let b = FakeBackend::new(|m, args| {
-            Ok(match m {
-                Method::QueryTags => {
-                    assert_eq!(args, &json!(["cluster", ""]));
-                    json!(["a"])
-                }
-                _ => json!(7),
-            })
-        });
-        assert_eq!(
-            tags_list(call(&b, "tags", &[], "", None)).await,
-            Ok(json!(["a"]))
-        );
-        let got = tags_add(call(&b, "tags", &[], "tag=x&tag=y&dry-run=1", None))
-            .await
-            .unwrap();
-        assert_eq!(got, json!(7));
-        let ops = b.submitted();
-        let op = &ops[0][0];
-        assert_eq!(op["OP_ID"], "OP_TAGS_SET");
-        assert_eq!(op["kind"], "cluster");
-        assert_eq!(op["name"], Value::Null);
-        assert_eq!(op["tags"], json!(["x", "y"]));
-        assert_eq!(op["dry_run"], true);
-        assert_rlib2_trail(op, "tags");
-        tags_remove(call(&b, "tags", &[], "tag=x", None))
-            .await
-            .unwrap();
-        assert_eq!(b.submitted()[1][0]["OP_ID"], "OP_TAGS_DEL");
-        let e = tags_remove(call(&b, "tags", &[], "tag=x&dry-run=yes", None))
-            .await
-            .unwrap_err();
-        assert_eq!(e.message, "Invalid value for the 'dry-run' parameter");
-    }
-
-    #[test]
-    fn routes_follow_the_table() {
-        let routes = routes();
-        let find = |p: &str| routes.iter().find(|r| r.pattern == p).unwrap();
-        assert_eq!(
-            find("/2/modify").method(HttpMethod::Put).unwrap().0,
-            Access::Write
-        );
-        assert!(find("/2/modify").method(HttpMethod::Get).is_none());
-        assert_eq!(
-            find("/2/tags").method(HttpMethod::Get).unwrap().0,
-            Access::Public
-        );
-        assert_eq!(
-            find("/2/tags").method(HttpMethod::Delete).unwrap().0,
-            Access::Write
-        );
-        assert_eq!(find("/2/redistribute-config").resource, "redist_config");
     }
 }

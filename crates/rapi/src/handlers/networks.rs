@@ -11,9 +11,7 @@ use crate::error::RapiError;
 use crate::handler;
 use crate::routes::{Access, HttpMethod, Route};
 
-use super::common::{
-    common_statics, list_or_bulk, query_one, submit_opcode, tags_change, tags_get,
-};
+use super::common::{common_statics, list_or_bulk, query_one, submit_opcode};
 
 /// The fields of `/2/networks?bulk=1` and `/2/networks/[name]`, in Ganeti's order.
 pub const NET_FIELDS: &[&str] = &[
@@ -69,15 +67,11 @@ pub fn routes() -> Vec<Route> {
             resource: "networks_name_modify",
             methods: vec![(Put, Write, handler!(modify))],
         },
-        Route {
-            pattern: "/2/networks/[name]/tags",
-            resource: "networks_name_tags",
-            methods: vec![
-                (Get, Public, handler!(tags_list)),
-                (Put, Write, handler!(tags_add)),
-                (Delete, Write, handler!(tags_remove)),
-            ],
-        },
+        crate::handlers::common::tags_route!(
+            "/2/networks/[name]/tags",
+            "networks_name_tags",
+            "network"
+        ),
     ]
 }
 
@@ -126,18 +120,6 @@ async fn modify(call: Call) -> Result<Value, RapiError> {
     submit_opcode(&call, "OP_NETWORK_SET_PARAMS", call.body.clone(), s, &[]).await
 }
 
-async fn tags_list(call: Call) -> Result<Value, RapiError> {
-    tags_get(&call, "network").await
-}
-
-async fn tags_add(call: Call) -> Result<Value, RapiError> {
-    tags_change(&call, "network", "OP_TAGS_SET").await
-}
-
-async fn tags_remove(call: Call) -> Result<Value, RapiError> {
-    tags_change(&call, "network", "OP_TAGS_DEL").await
-}
-
 #[cfg(test)]
 mod tests {
     use ganeti_luxi::Method;
@@ -146,7 +128,6 @@ mod tests {
 
     use super::*;
     use crate::handlers::common::fake::{call, FakeBackend};
-    use crate::routes::Table;
 
     fn reasons(op: &Value) -> Vec<Value> {
         op["reason"]
@@ -352,68 +333,5 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.message, "Invalid value for the 'dry-run' parameter");
         assert!(b.calls().is_empty());
-    }
-
-    #[tokio::test]
-    async fn tags_use_the_network_kind() {
-        let b = FakeBackend::new(|_, _| Ok(json!([])));
-        tags_list(call(&b, "networks_name_tags", &["n"], "", None))
-            .await
-            .unwrap();
-        assert_eq!(
-            b.calls(),
-            vec![(Method::QueryTags, json!(["network", "n"]))]
-        );
-        let b = FakeBackend::jobs();
-        tags_add(call(&b, "networks_name_tags", &["n"], "tag=a", None))
-            .await
-            .unwrap();
-        let op = b.only_op();
-        assert_eq!(
-            (&op["OP_ID"], &op["kind"]),
-            (&json!("OP_TAGS_SET"), &json!("network"))
-        );
-        let b = FakeBackend::jobs();
-        tags_remove(call(&b, "networks_name_tags", &["n"], "tag=a", None))
-            .await
-            .unwrap();
-        assert_eq!(b.only_op()["OP_ID"], "OP_TAGS_DEL");
-    }
-
-    #[test]
-    fn routes_and_access() {
-        use Access::{Public, Write};
-        use HttpMethod::{Delete, Get, Post, Put};
-        let t = Table::from_routes(routes());
-        let expect = [
-            ("/2/networks", Get, Public, "networks"),
-            ("/2/networks", Post, Write, "networks"),
-            ("/2/networks/n", Get, Public, "networks_name"),
-            ("/2/networks/n", Delete, Write, "networks_name"),
-            ("/2/networks/n/connect", Put, Write, "networks_name_connect"),
-            (
-                "/2/networks/n/disconnect",
-                Put,
-                Write,
-                "networks_name_disconnect",
-            ),
-            ("/2/networks/n/modify", Put, Write, "networks_name_modify"),
-            ("/2/networks/n/tags", Get, Public, "networks_name_tags"),
-            ("/2/networks/n/tags", Put, Write, "networks_name_tags"),
-            ("/2/networks/n/tags", Delete, Write, "networks_name_tags"),
-        ];
-        for (path, method, access, resource) in expect {
-            let m = t.lookup(path).unwrap_or_else(|| panic!("{path}"));
-            assert_eq!(m.route.resource, resource);
-            assert_eq!(
-                m.route.method(method).map(|(a, _)| a),
-                Some(access),
-                "{path}"
-            );
-        }
-        let count: usize = routes().iter().map(|r| r.methods.len()).sum();
-        assert_eq!(count, expect.len());
-        // 3.1's rename does not exist in 3.0.2
-        assert!(t.lookup("/2/networks/n/rename").is_none());
     }
 }

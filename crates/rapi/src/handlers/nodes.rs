@@ -16,9 +16,7 @@ use crate::error::RapiError;
 use crate::handler;
 use crate::routes::{Access, HttpMethod, Route};
 
-use super::common::{
-    common_statics, list_or_bulk, query_one, refuse_lock, submit_opcode, tags_change, tags_get,
-};
+use super::common::{common_statics, list_or_bulk, query_one, refuse_lock, submit_opcode};
 
 /// The fields of `/2/nodes?bulk=1` and `/2/nodes/[name]`, in Ganeti's order.
 pub const N_FIELDS: &[&str] = &[
@@ -58,7 +56,7 @@ pub const N_FIELDS: &[&str] = &[
 /// The routes of this family.
 pub fn routes() -> Vec<Route> {
     use Access::{Public, Write};
-    use HttpMethod::{Delete, Get, Post, Put};
+    use HttpMethod::{Get, Post, Put};
     vec![
         Route {
             pattern: "/2/nodes",
@@ -114,15 +112,7 @@ pub fn routes() -> Vec<Route> {
             resource: "nodes_name_storage_repair",
             methods: vec![(Put, Write, handler!(storage_repair))],
         },
-        Route {
-            pattern: "/2/nodes/[name]/tags",
-            resource: "nodes_name_tags",
-            methods: vec![
-                (Get, Public, handler!(tags_list)),
-                (Put, Write, handler!(tags_add)),
-                (Delete, Write, handler!(tags_remove)),
-            ],
-        },
+        crate::handlers::common::tags_route!("/2/nodes/[name]/tags", "nodes_name_tags", "node"),
     ]
 }
 
@@ -310,18 +300,6 @@ async fn storage_repair(call: Call) -> Result<Value, RapiError> {
     submit_opcode(&call, "OP_REPAIR_NODE_STORAGE", Some(json!({})), s, &[]).await
 }
 
-async fn tags_list(call: Call) -> Result<Value, RapiError> {
-    tags_get(&call, "node").await
-}
-
-async fn tags_add(call: Call) -> Result<Value, RapiError> {
-    tags_change(&call, "node", "OP_TAGS_SET").await
-}
-
-async fn tags_remove(call: Call) -> Result<Value, RapiError> {
-    tags_change(&call, "node", "OP_TAGS_DEL").await
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -332,7 +310,6 @@ mod tests {
 
     use super::*;
     use crate::handlers::common::fake::{call, FakeBackend};
-    use crate::routes::Table;
 
     /// A node row: every requested field is `<field>-value`, except the
     /// ones given.
@@ -923,47 +900,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn tags() {
-        let b = cluster(NODES);
-        let got = tags_list(call(&b, "nodes_name_tags", &["n1"], "", None))
-            .await
-            .unwrap();
-        assert_eq!(got, json!(["a", "b"]));
-        assert_eq!(b.calls(), vec![(Method::QueryTags, json!(["node", "n1"]))]);
-
-        let b = FakeBackend::jobs();
-        tags_add(call(
-            &b,
-            "nodes_name_tags",
-            &["n1"],
-            "tag=x&tag=y+z&dry-run=1",
-            Some(json!({"tags": ["ignored"]})),
-        ))
-        .await
-        .unwrap();
-        let op = b.only_op();
-        assert_eq!(op["OP_ID"], "OP_TAGS_SET");
-        assert_eq!((&op["kind"], &op["name"]), (&json!("node"), &json!("n1")));
-        assert_eq!(op["tags"], json!(["x", "y z"]));
-        assert_eq!(op["dry_run"], true);
-        assert_eq!(
-            reason_sources(&op),
-            vec!["gnt:library:rlib2:nodes_name_tags|"]
-        );
-
-        let b = FakeBackend::jobs();
-        tags_remove(call(&b, "nodes_name_tags", &["n1"], "tag=x", None))
-            .await
-            .unwrap();
-        let op = b.only_op();
-        assert_eq!(op["OP_ID"], "OP_TAGS_DEL");
-        assert_eq!(
-            (&op["tags"], &op["dry_run"]),
-            (&json!(["x"]), &json!(false))
-        );
-    }
-
-    #[tokio::test]
     async fn master_errors_pass_through() {
         let b = FakeBackend::new(|_, _| Err(GanetiError::Generic("boom".into())));
         let e = modify(call(&b, "nodes_name_modify", &["n1"], "", None))
@@ -975,62 +911,5 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.code, 503);
-    }
-
-    #[test]
-    fn routes_and_access() {
-        use Access::{Public, Write};
-        use HttpMethod::{Delete, Get, Post, Put};
-        let t = Table::from_routes(routes());
-        let expect = [
-            ("/2/nodes", Get, Public, "nodes"),
-            ("/2/nodes/n1", Get, Public, "nodes_name"),
-            (
-                "/2/nodes/n1/powercycle",
-                Post,
-                Write,
-                "nodes_name_powercycle",
-            ),
-            ("/2/nodes/n1/role", Get, Public, "nodes_name_role"),
-            ("/2/nodes/n1/role", Put, Write, "nodes_name_role"),
-            ("/2/nodes/n1/evacuate", Post, Write, "nodes_name_evacuate"),
-            ("/2/nodes/n1/migrate", Post, Write, "nodes_name_migrate"),
-            ("/2/nodes/n1/modify", Post, Write, "nodes_name_modify"),
-            ("/2/nodes/n1/storage", Get, Write, "nodes_name_storage"),
-            (
-                "/2/nodes/n1/storage/modify",
-                Put,
-                Write,
-                "nodes_name_storage_modify",
-            ),
-            (
-                "/2/nodes/n1/storage/repair",
-                Put,
-                Write,
-                "nodes_name_storage_repair",
-            ),
-            ("/2/nodes/n1/tags", Get, Public, "nodes_name_tags"),
-            ("/2/nodes/n1/tags", Put, Write, "nodes_name_tags"),
-            ("/2/nodes/n1/tags", Delete, Write, "nodes_name_tags"),
-        ];
-        for (path, method, access, resource) in expect {
-            let m = t.lookup(path).unwrap_or_else(|| panic!("{path}"));
-            assert_eq!(m.route.resource, resource);
-            assert_eq!(
-                m.route.method(method).map(|(a, _)| a),
-                Some(access),
-                "{path}"
-            );
-        }
-        // exactly the methods Ganeti implements
-        let count: usize = routes().iter().map(|r| r.methods.len()).sum();
-        assert_eq!(count, expect.len());
-        assert!(t
-            .lookup("/2/nodes/n1/modify")
-            .unwrap()
-            .route
-            .method(Put)
-            .is_none());
-        assert!(t.lookup("/2/nodes/").is_none());
     }
 }

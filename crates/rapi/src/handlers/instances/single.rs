@@ -6,9 +6,7 @@ use serde_json::{json, Map, Value};
 use super::collection::{add_memory_alias, I_FIELDS};
 use crate::call::Call;
 use crate::error::RapiError;
-use crate::handlers::common::{
-    common_statics, query_dicts, refuse_lock, submit_opcode, tags_change, tags_get,
-};
+use crate::handlers::common::{common_statics, query_dicts, query_one, submit_opcode};
 
 fn instance_name(call: &Call) -> Value {
     json!(call.item(0))
@@ -17,13 +15,7 @@ fn instance_name(call: &Call) -> Value {
 /// `GET /2/instances/[name]`: the [`I_FIELDS`] of one instance (404 if it
 /// does not exist), with the legacy `beparams.memory`.
 pub async fn get(call: Call) -> Result<Value, RapiError> {
-    refuse_lock(&call)?;
-    let names = [call.item(0).to_owned()];
-    let mut rows = query_dicts(&call, "instance", I_FIELDS, Some(&names)).await?;
-    if rows.is_empty() {
-        return Err(RapiError::not_found());
-    }
-    let mut row = rows.swap_remove(0);
+    let mut row = query_one(&call, "instance", I_FIELDS).await?;
     add_memory_alias(&mut row);
     Ok(Value::Object(row))
 }
@@ -71,21 +63,6 @@ pub async fn console(call: Call) -> Result<Value, RapiError> {
         Some(console @ Value::Object(_)) if running => Ok(console.clone()),
         _ => Err(RapiError::new(503, "Instance console unavailable")),
     }
-}
-
-/// `GET /2/instances/[name]/tags`.
-pub async fn tags_list(call: Call) -> Result<Value, RapiError> {
-    tags_get(&call, "instance").await
-}
-
-/// `PUT /2/instances/[name]/tags?tag=...`.
-pub async fn tags_add(call: Call) -> Result<Value, RapiError> {
-    tags_change(&call, "instance", "OP_TAGS_SET").await
-}
-
-/// `DELETE /2/instances/[name]/tags?tag=...`.
-pub async fn tags_remove(call: Call) -> Result<Value, RapiError> {
-    tags_change(&call, "instance", "OP_TAGS_DEL").await
 }
 
 #[cfg(test)]
@@ -258,37 +235,5 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(e.message, "Invalid value for the 'static' parameter");
-    }
-
-    #[tokio::test]
-    async fn instance_tags() {
-        let b = FakeBackend::new(|m, args| {
-            Ok(match m {
-                Method::QueryTags => {
-                    assert_eq!(args, &json!(["instance", "inst1"]));
-                    json!(["t"])
-                }
-                _ => json!(5),
-            })
-        });
-        assert_eq!(
-            tags_list(call(&b, "instances_name_tags", &["inst1"], "", None)).await,
-            Ok(json!(["t"]))
-        );
-        tags_add(call(&b, "instances_name_tags", &["inst1"], "tag=a", None))
-            .await
-            .unwrap();
-        tags_remove(call(&b, "instances_name_tags", &["inst1"], "tag=a", None))
-            .await
-            .unwrap();
-        let jobs = b.submitted();
-        assert_eq!(jobs[0][0]["OP_ID"], "OP_TAGS_SET");
-        assert_eq!(jobs[1][0]["OP_ID"], "OP_TAGS_DEL");
-        for job in &jobs {
-            assert_eq!(job[0]["kind"], "instance");
-            assert_eq!(job[0]["name"], "inst1");
-            assert_eq!(job[0]["tags"], json!(["a"]));
-            assert_eq!(job[0]["dry_run"], false);
-        }
     }
 }
