@@ -65,28 +65,39 @@ impl RapiError {
     }
 
     /// Map an error from the master the way Ganeti's RAPI does: a missing
-    /// object is 404 for single-object reads (callers decide), a full or
-    /// drained queue is 503, anything else 500 with the error's text as
-    /// Python prints the exception: a prerequisite error carries
-    /// `(message, code)` and prints as that tuple.
+    /// object is 404 for single-object reads (callers decide), a full
+    /// queue is 503, anything else 500 with the error's text as Python
+    /// prints the exception: a prerequisite error carries `(message, code)`
+    /// and prints as that tuple.
     pub fn from_master(e: &GanetiError) -> Self {
-        let msg = e.message();
-        if msg.starts_with("Job queue is full") {
-            return RapiError::new(503, msg);
+        match e {
+            GanetiError::JobQueueFull(_) => {
+                RapiError::new(503, "Job queue is full, needs archiving")
+            }
+            _ => RapiError::internal(python_exception_text(e)),
         }
-        RapiError::internal(python_exception_text(e))
     }
 }
 
 /// `str()` of the Python exception Ganeti would raise for `e`.
 pub fn python_exception_text(e: &GanetiError) -> String {
-    match e {
-        GanetiError::OpPrereq(msg, class) => format!(
-            "({}, {})",
-            ganeti_clifmt::pystr::str_repr(msg),
-            ganeti_clifmt::pystr::str_repr(class.as_str())
+    let encoded = e.encode();
+    py_exception_str(encoded[1].as_array().map(Vec::as_slice).unwrap_or(&[]))
+}
+
+/// Python's `str()` of an exception with these arguments: nothing, the
+/// single argument, or the tuple of them.
+pub fn py_exception_str(args: &[Value]) -> String {
+    match args {
+        [] => String::new(),
+        [one] => ganeti_clifmt::pystr::py_str(one),
+        many => format!(
+            "({})",
+            many.iter()
+                .map(ganeti_clifmt::pystr::py_repr)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
-        other => other.message().to_owned(),
     }
 }
 

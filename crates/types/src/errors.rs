@@ -89,6 +89,10 @@ pub enum GanetiError {
     /// The opcode is well-formed but this release does not implement it.
     #[error("{0}")]
     Unsupported(String),
+    /// The job queue holds too many jobs to take more (Ganeti's
+    /// `JobQueueFull`); finished jobs must be archived first.
+    #[error("{0}")]
+    JobQueueFull(String),
 }
 
 impl GanetiError {
@@ -129,6 +133,7 @@ impl GanetiError {
             GanetiError::Canceled(_) => "JobCanceled",
             GanetiError::Retry(_) => "OpRetryError",
             GanetiError::Unsupported(_) => "OpCodeUnknown",
+            GanetiError::JobQueueFull(_) => "JobQueueFull",
         }
     }
 
@@ -151,7 +156,8 @@ impl GanetiError {
             | GanetiError::Generic(m)
             | GanetiError::Canceled(m)
             | GanetiError::Retry(m)
-            | GanetiError::Unsupported(m) => json!([self.class_name(), [m]]),
+            | GanetiError::Unsupported(m)
+            | GanetiError::JobQueueFull(m) => json!([self.class_name(), [m]]),
         }
     }
 
@@ -187,6 +193,7 @@ impl GanetiError {
             "JobCanceled" => GanetiError::Canceled(msg),
             "OpRetryError" => GanetiError::Retry(msg),
             "OpCodeUnknown" => GanetiError::Unsupported(msg),
+            "JobQueueFull" => GanetiError::JobQueueFull(msg),
             _ => GanetiError::Generic(msg),
         })
     }
@@ -202,7 +209,8 @@ impl GanetiError {
             | GanetiError::Generic(m)
             | GanetiError::Canceled(m)
             | GanetiError::Retry(m)
-            | GanetiError::Unsupported(m) => m,
+            | GanetiError::Unsupported(m)
+            | GanetiError::JobQueueFull(m) => m,
         }
     }
 }
@@ -228,6 +236,9 @@ mod tests {
         assert_eq!(GanetiError::decode(&v), Some(e));
         let x = GanetiError::exec("boom");
         assert_eq!(GanetiError::decode(&x.encode()), Some(x));
+        let full = GanetiError::JobQueueFull("Job queue is full".into());
+        assert_eq!(full.encode()[0], "JobQueueFull");
+        assert_eq!(GanetiError::decode(&full.encode()), Some(full));
         assert_eq!(GanetiError::decode(&json!("nope")), None);
     }
 

@@ -20,7 +20,7 @@ pub(crate) mod util;
 
 pub use cluster::cluster_info;
 
-use ganeti_types::{ConfigData, Dict, ErrorClass, GanetiError, Job, LogEntry};
+use ganeti_types::{ConfigData, Dict, GanetiError, Job, LogEntry};
 use serde_json::Value;
 
 use crate::jobs::locks::LockReq;
@@ -75,10 +75,9 @@ fn op_id(op: &Dict) -> &str {
 pub fn check_at_submit(m: &Master, op: &Dict) -> Result<(), GanetiError> {
     let id = op_id(op);
     let imp = lookup(id).ok_or_else(|| {
-        GanetiError::prereq(
-            format!("Opcode {id} is not supported by this release of ganeti-rs"),
-            ErrorClass::WrongInput,
-        )
+        GanetiError::Unsupported(format!(
+            "Opcode {id} is not supported by this release of ganeti-rs"
+        ))
     })?;
     (imp.check)(m, op)
 }

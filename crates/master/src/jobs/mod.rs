@@ -98,12 +98,11 @@ impl Master {
             .store
             .read(|s| (s.drained, s.jobs.len(), s.next_job_id.max(1)));
         if drained && !even_if_drained {
-            return Err(GanetiError::Generic(
-                "Job queue is drained, refusing job".into(),
-            ));
+            // Ganeti 3.x's master answers exactly this.
+            return Err(GanetiError::Generic("Queue drained".into()));
         }
         if queue_len + jobs.len() > MAX_QUEUE_SIZE {
-            return Err(GanetiError::Generic(format!(
+            return Err(GanetiError::JobQueueFull(format!(
                 "Job queue is full ({queue_len} jobs); archive finished jobs first"
             )));
         }
@@ -150,7 +149,7 @@ impl Master {
                 }
             }
             Ok(other) => {
-                return Err(GanetiError::Generic(format!(
+                return Err(GanetiError::JobQueueFull(format!(
                     "job submission refused: {other:?}"
                 )))
             }

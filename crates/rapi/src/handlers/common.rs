@@ -148,32 +148,20 @@ pub async fn submit_job(call: &Call, ops: Vec<Value>) -> Result<Value, RapiError
     })
 }
 
-/// Whether the master refused a job because this release does not
-/// implement one of its opcodes (not because the request was wrong).
-fn is_unimplemented_opcode(e: &GanetiError) -> bool {
-    matches!(e, GanetiError::Unsupported(_))
-        || (e.message().starts_with("Opcode ")
-            && e.message().contains(" is not supported by this release"))
-}
-
 /// Ganeti's mapping of job submission errors.
 ///
 /// An opcode this release does not implement yet is a 500 with the
 /// master's own message, not a 400: the request is valid (Ganeti would run
 /// it), so "fix your request" would mislead, and 500 is what Ganeti's RAPI
-/// answers for any other error the master reports.
+/// answers for any other error the master reports. A full queue is 503; a
+/// drained one is the master's generic "Queue drained", which Ganeti 3.x's
+/// RAPI passes on as a 500.
 pub fn submit_error(e: &GanetiError) -> RapiError {
-    let msg = e.message();
-    if msg.starts_with("Job queue is full") {
-        RapiError::new(503, "Job queue is full, needs archiving")
-    } else if msg.starts_with("Job queue is drained") {
-        RapiError::new(503, "Job queue is drained, cannot submit")
-    } else if is_unimplemented_opcode(e) {
-        RapiError::internal(msg)
-    } else if matches!(e, GanetiError::OpPrereq(..) | GanetiError::Parameter(_)) {
-        RapiError::bad_request(format!("Invalid body parameters: {msg}"))
-    } else {
-        RapiError::from_master(e)
+    match e {
+        GanetiError::OpPrereq(..) | GanetiError::Parameter(_) => {
+            RapiError::bad_request(format!("Invalid body parameters: {}", e.message()))
+        }
+        _ => RapiError::from_master(e),
     }
 }
 

@@ -8,7 +8,6 @@
 //! job that `/2/os` needs (Ganeti's `cli.PollJob`).
 
 use ganeti_luxi::Method;
-use ganeti_types::GanetiError;
 use serde_json::{json, Map, Value};
 
 use crate::call::Call;
@@ -243,29 +242,6 @@ async fn wait(call: Call) -> Result<Value, RapiError> {
     }
 }
 
-/// Python's `str()` of an exception built from a job's encoded error
-/// `[class, [args...]]`: the single argument, or the tuple of them.
-fn job_error_text(encoded: &Value) -> String {
-    let args = encoded
-        .get(1)
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    match args.as_slice() {
-        [] => GanetiError::decode(encoded)
-            .map(|e| e.message().to_owned())
-            .unwrap_or_else(|| ganeti_clifmt::pystr::py_str(encoded)),
-        [one] => ganeti_clifmt::pystr::py_str(one),
-        many => format!(
-            "({})",
-            many.iter()
-                .map(ganeti_clifmt::pystr::py_repr)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
 fn is_encoded_error(v: &Value) -> bool {
     matches!(v.as_array().map(Vec::as_slice),
         Some([Value::String(class), Value::Array(_)]) if class.ends_with("Error")
@@ -333,7 +309,9 @@ pub async fn poll_job(call: &Call, id: u64) -> Result<Vec<Value>, RapiError> {
             Some("success") => has_ok = true,
             Some("error") => {
                 let text = if is_encoded_error(msg) {
-                    job_error_text(msg)
+                    crate::error::py_exception_str(
+                        msg[1].as_array().map(Vec::as_slice).unwrap_or(&[]),
+                    )
                 } else if has_ok {
                     format!(
                         "partial failure (opcode {idx}): {}",
@@ -492,7 +470,7 @@ mod tests {
 
     #[tokio::test]
     async fn wait_unknown_job_is_a_master_error() {
-        let b = FakeBackend::new(|_, _| Err(GanetiError::noent("Job 9 not found")));
+        let b = FakeBackend::new(|_, _| Err(ganeti_types::GanetiError::noent("Job 9 not found")));
         let body = json!({"fields": ["status"]});
         let e = wait(call(&b, "jobs_id_wait", &["9"], "", Some(body)))
             .await

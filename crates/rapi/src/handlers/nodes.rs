@@ -906,7 +906,7 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!((e.code, e.message.as_str()), (500, "boom"));
-        let b = FakeBackend::new(|_, _| Err(GanetiError::Generic("Job queue is full".into())));
+        let b = FakeBackend::new(|_, _| Err(GanetiError::JobQueueFull("Job queue is full".into())));
         let e = modify(call(&b, "nodes_name_modify", &["n1"], "", None))
             .await
             .unwrap_err();

@@ -264,7 +264,7 @@ pub async fn replace_disks(call: Call) -> Result<Value, RapiError> {
 mod tests {
     use super::*;
     use crate::handlers::common::fake::{call, FakeBackend};
-    use ganeti_types::{ErrorClass, GanetiError};
+    use ganeti_types::GanetiError;
 
     type Handler = fn(Call) -> crate::backend::BoxFuture<'static, Result<Value, RapiError>>;
 
@@ -634,9 +634,8 @@ mod tests {
     #[tokio::test]
     async fn unimplemented_opcode_is_a_clean_error() {
         let b = FakeBackend::new(|_, _| {
-            Err(GanetiError::prereq(
-                "Opcode OP_INSTANCE_MIGRATE is not supported by this release of ganeti-rs",
-                ErrorClass::WrongInput,
+            Err(GanetiError::Unsupported(
+                "Opcode OP_INSTANCE_MIGRATE is not supported by this release of ganeti-rs".into(),
             ))
         });
         let e = migrate(call(

@@ -323,7 +323,7 @@ mod tests {
     #[tokio::test]
     async fn queue_full_is_503() {
         let b = FakeBackend::new(|_, _| {
-            Err(GanetiError::Generic(
+            Err(GanetiError::JobQueueFull(
                 "Job queue is full (5000 jobs); archive finished jobs first".into(),
             ))
         });
