@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use ganeti_query::{LiveData, LiveInstance, NodeLive, OsReport, QueryContext, Resource};
-use ganeti_types::{ConfigData, GanetiError, Job};
+use ganeti_query::{LiveData, LiveInstance, NodeLive, QueryContext, Resource};
+use ganeti_types::{ConfigData, GanetiError, Job, OsDiagnosis};
 use serde_json::Value;
 
 use crate::Master;
@@ -126,7 +126,7 @@ pub fn query(
 /// be asked or whose call fails is left out, so it neither validates nor
 /// invalidates any OS (as in Ganeti). This release reaches only the node
 /// it runs on (the master); other nodes count as not answering.
-pub fn gather_os(m: &Master, cfg: &ConfigData) -> HashMap<String, Vec<OsReport>> {
+pub fn gather_os(m: &Master, cfg: &ConfigData) -> HashMap<String, Vec<OsDiagnosis>> {
     let mut out = HashMap::new();
     for node in cfg.nodes.values() {
         if node.offline || !node.vm_capable || node.uuid != cfg.cluster.master_node {
@@ -134,26 +134,12 @@ pub fn gather_os(m: &Master, cfg: &ConfigData) -> HashMap<String, Vec<OsReport>>
         }
         match m.node.os_diagnose() {
             Ok(list) => {
-                let reports = list.into_iter().map(os_report).collect();
-                out.insert(node.uuid.clone(), reports);
+                out.insert(node.uuid.clone(), list);
             }
             Err(e) => tracing::warn!("OS diagnose on node {}: {e}", node.name),
         }
     }
     out
-}
-
-fn os_report(d: ganeti_node::OsDiagnosis) -> OsReport {
-    OsReport {
-        name: d.name,
-        path: d.path,
-        valid: d.valid,
-        message: d.message,
-        variants: d.variants,
-        parameters: d.parameters,
-        api_versions: d.api_versions,
-        trusted: d.trusted,
-    }
 }
 
 /// Ask the hypervisor how to reach the console of every running instance

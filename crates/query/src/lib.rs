@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use error::QueryError;
-pub use live::{LiveData, LiveInstance, LockInfo, NodeFailure, NodeLive, OsReport};
+pub use live::{LiveData, LiveInstance, LockInfo, NodeFailure, NodeLive};
 pub use resources::cluster::{vcs_version, EXPORT_VERSION, OS_API_VERSION};
 pub use spec::{FieldDef, FieldKind};
 pub use value::{

@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+use ganeti_types::OsDiagnosis;
 use serde_json::Value;
 
 /// What one node reported about itself (`node_info` RPC). Every value is
@@ -88,26 +89,7 @@ pub struct LiveData {
     /// Node uuid -> every entry of its OS search path (`os` queries), for
     /// the nodes that answered; a node that answered with no OS at all has
     /// an empty list (and makes every OS invalid), one that failed has none.
-    pub os: HashMap<String, Vec<OsReport>>,
-}
-
-/// One entry of a node's OS search path as the node judged it (Ganeti's
-/// `os_diagnose` answer: name, path, validity, message, variants,
-/// parameters, API versions, trusted).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OsReport {
-    pub name: String,
-    /// The OS directory on the node.
-    pub path: String,
-    pub valid: bool,
-    /// Why the OS is invalid (empty when valid).
-    pub message: String,
-    pub variants: Vec<String>,
-    /// `[name, description]` pairs as `parameters.list` declares them.
-    pub parameters: Vec<Vec<String>>,
-    pub api_versions: Vec<i64>,
-    /// `false` when the OS only installs inside a helper VM.
-    pub trusted: bool,
+    pub os: HashMap<String, Vec<OsDiagnosis>>,
 }
 
 /// One lock of the lock manager, for `lock` queries.

@@ -13,6 +13,7 @@ pub mod constants;
 pub mod errors;
 pub mod job;
 pub mod objects;
+pub mod os;
 pub mod params;
 pub mod paths;
 
@@ -20,6 +21,7 @@ pub use config::ConfigData;
 pub use errors::{ErrorClass, GanetiError};
 pub use job::{Job, JobStatus, LogEntry, OpStatus, QueuedOpCode, Timestamp};
 pub use objects::*;
+pub use os::OsDiagnosis;
 pub use paths::Paths;
 
 /// A JSON object, as Ganeti's parameter dictionaries are.

@@ -27,6 +27,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use ganeti_types::OsDiagnosis;
+
 pub use invalid::InvalidOs;
 
 /// The OS API versions this release implements (Ganeti's `OS_API_VERSIONS`).
@@ -82,52 +84,30 @@ impl OsDefinition {
     }
 }
 
-/// What a node says about one entry of its OS search path (one element
-/// of Ganeti's `os_diagnose` RPC answer).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OsDiagnosis {
-    /// The entry's name (the OS name if it is one).
-    pub name: String,
-    /// `<search dir>/<name>`.
-    pub path: String,
-    pub valid: bool,
-    /// Why the OS is invalid; empty when valid.
-    pub message: String,
-    /// Empty when invalid.
-    pub variants: Vec<String>,
-    /// Empty when invalid; see [`OsDefinition::parameters`].
-    pub parameters: Vec<Vec<String>>,
-    /// Empty when invalid.
-    pub api_versions: Vec<i64>,
-    /// `false` only for a valid OS with a `create_untrusted` script.
-    pub trusted: bool,
-}
-
-impl OsDiagnosis {
-    fn of(name: &str, path: &Path, loaded: Result<OsDefinition, InvalidOs>) -> Self {
-        let path = path.display().to_string();
-        match loaded {
-            Ok(os) => OsDiagnosis {
-                name: name.to_string(),
-                path,
-                valid: true,
-                message: String::new(),
-                trusted: os.trusted(),
-                variants: os.variants,
-                parameters: os.parameters,
-                api_versions: os.api_versions,
-            },
-            Err(e) => OsDiagnosis {
-                name: name.to_string(),
-                path,
-                valid: false,
-                message: e.to_string(),
-                variants: Vec::new(),
-                parameters: Vec::new(),
-                api_versions: Vec::new(),
-                trusted: true,
-            },
-        }
+/// The report of one search-path entry, from the outcome of loading it.
+fn diagnosis_of(name: &str, path: &Path, loaded: Result<OsDefinition, InvalidOs>) -> OsDiagnosis {
+    let path = path.display().to_string();
+    match loaded {
+        Ok(os) => OsDiagnosis {
+            name: name.to_string(),
+            path,
+            valid: true,
+            message: String::new(),
+            trusted: os.trusted(),
+            variants: os.variants,
+            parameters: os.parameters,
+            api_versions: os.api_versions,
+        },
+        Err(e) => OsDiagnosis {
+            name: name.to_string(),
+            path,
+            valid: false,
+            message: e.to_string(),
+            variants: Vec::new(),
+            parameters: Vec::new(),
+            api_versions: Vec::new(),
+            trusted: true,
+        },
     }
 }
 
@@ -190,7 +170,7 @@ pub fn diagnose(search_path: &[PathBuf]) -> Vec<OsDiagnosis> {
         let base = std::slice::from_ref(dir);
         for name in names {
             let loaded = ondisk::load(&name, base);
-            out.push(OsDiagnosis::of(&name, &dir.join(&name), loaded));
+            out.push(diagnosis_of(&name, &dir.join(&name), loaded));
         }
     }
     out

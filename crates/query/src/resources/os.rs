@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use crate::error::QueryError;
-use crate::live::OsReport;
 use crate::value::{nice_cmp, nice_sort, normal, unknown, Cell};
 use crate::QueryContext;
+use ganeti_types::OsDiagnosis;
 
 /// One OS as the cluster sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +51,7 @@ fn meet<T: PartialEq + Clone>(acc: &mut Vec<T>, first: bool, other: &[T]) {
     }
 }
 
-fn entry_json(e: &OsReport) -> Value {
+fn entry_json(e: &OsDiagnosis) -> Value {
     json!([
         e.path,
         e.valid,
@@ -64,7 +64,7 @@ fn entry_json(e: &OsReport) -> Value {
 }
 
 /// Combine the reports of the answering nodes (config order) for one OS.
-fn combine(ctx: &QueryContext<'_>, name: &str, per_node: &[(&str, Vec<&OsReport>)]) -> OsItem {
+fn combine(ctx: &QueryContext<'_>, name: &str, per_node: &[(&str, Vec<&OsDiagnosis>)]) -> OsItem {
     let cluster = &ctx.config.cluster;
     let mut valid = true;
     let mut trusted = true;
@@ -130,13 +130,13 @@ fn combine(ctx: &QueryContext<'_>, name: &str, per_node: &[(&str, Vec<&OsReport>
 /// once), failing if one is not known (Ganeti's master-side queries).
 pub(crate) fn select(ctx: &QueryContext<'_>, wanted: &[String]) -> Result<Vec<OsItem>, QueryError> {
     // the nodes whose answer counts, in configuration order
-    let answered: Vec<(&str, &Vec<OsReport>)> = ctx
+    let answered: Vec<(&str, &Vec<OsDiagnosis>)> = ctx
         .config
         .nodes
         .keys()
         .filter_map(|uuid| ctx.live.os.get(uuid).map(|r| (uuid.as_str(), r)))
         .collect();
-    let mut by_os: BTreeMap<&str, Vec<(&str, Vec<&OsReport>)>> = BTreeMap::new();
+    let mut by_os: BTreeMap<&str, Vec<(&str, Vec<&OsDiagnosis>)>> = BTreeMap::new();
     for (uuid, reports) in &answered {
         for r in reports.iter() {
             let nodes = by_os.entry(r.name.as_str()).or_insert_with(|| {

@@ -1,10 +1,10 @@
 //! The `os` resource: combining node reports as Ganeti's master does, the
 //! hidden/blacklist flags, name selection and filtering.
 
-use ganeti_types::{ConfigData, GanetiError};
+use ganeti_types::{ConfigData, GanetiError, OsDiagnosis};
 use serde_json::{json, Value};
 
-use crate::{fields, query, LiveData, OsReport, QueryContext, Resource, RS_NORMAL};
+use crate::{fields, query, LiveData, QueryContext, Resource, RS_NORMAL};
 
 const N1: &str = "n-1";
 const N2: &str = "n-2";
@@ -39,8 +39,8 @@ fn config() -> ConfigData {
     .unwrap()
 }
 
-fn valid(name: &str, dir: &str, api: &[i64], variants: &[&str], params: &[&str]) -> OsReport {
-    OsReport {
+fn valid(name: &str, dir: &str, api: &[i64], variants: &[&str], params: &[&str]) -> OsDiagnosis {
+    OsDiagnosis {
         name: name.into(),
         path: format!("{dir}/{name}"),
         valid: true,
@@ -55,13 +55,13 @@ fn valid(name: &str, dir: &str, api: &[i64], variants: &[&str], params: &[&str])
     }
 }
 
-fn invalid(name: &str, dir: &str, msg: &str) -> OsReport {
-    OsReport {
+fn invalid(name: &str, dir: &str, msg: &str) -> OsDiagnosis {
+    OsDiagnosis {
         name: name.into(),
         path: format!("{dir}/{name}"),
         message: msg.into(),
         trusted: true,
-        ..OsReport::default()
+        ..OsDiagnosis::default()
     }
 }
 
