@@ -267,6 +267,76 @@ pub fn py_int(text: &str) -> Option<i128> {
     Some(if neg { -v } else { v })
 }
 
+/// Python's `str.isspace()` for one character (Rust's
+/// `char::is_whitespace` plus the ASCII separators `\x1c`..`\x1f`).
+pub fn py_isspace(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// Python's `str.strip()`.
+pub fn py_strip(s: &str) -> &str {
+    s.trim_matches(py_isspace)
+}
+
+/// Python's `str.splitlines()`: every line boundary Python knows, `\r\n`
+/// counting once, and no empty last line after a final line break.
+pub fn py_splitlines(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let boundary = matches!(
+            c,
+            '\n' | '\r'
+                | '\x0b'
+                | '\x0c'
+                | '\x1c'
+                | '\x1d'
+                | '\x1e'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        );
+        if !boundary {
+            continue;
+        }
+        out.push(&s[start..i]);
+        let mut end = i + c.len_utf8();
+        if c == '\r' {
+            if let Some(&(j, '\n')) = chars.peek() {
+                chars.next();
+                end = j + 1;
+            }
+        }
+        start = end;
+    }
+    if start < s.len() {
+        out.push(&s[start..]);
+    }
+    out
+}
+
+/// Python's `s.split(None, 1)`: leading whitespace dropped, then the first
+/// word and (if anything follows the whitespace after it) the rest, whose
+/// trailing whitespace is kept. An empty or blank string gives `[]`.
+pub fn py_split_first(s: &str) -> Vec<&str> {
+    let s = s.trim_start_matches(py_isspace);
+    if s.is_empty() {
+        return Vec::new();
+    }
+    match s.find(py_isspace) {
+        None => vec![s],
+        Some(i) => {
+            let rest = s[i..].trim_start_matches(py_isspace);
+            if rest.is_empty() {
+                vec![&s[..i]]
+            } else {
+                vec![&s[..i], rest]
+            }
+        }
+    }
+}
+
 /// Python's `float(text)` (ASCII only): surrounding whitespace, a sign,
 /// `_` between digits, exponents, `inf`/`infinity`/`nan` in any case.
 pub fn py_float(text: &str) -> Option<f64> {
@@ -415,6 +485,33 @@ pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn splitlines_like_python() {
+        assert_eq!(py_splitlines("20\n"), vec!["20"]);
+        assert_eq!(py_splitlines("20\n\n"), vec!["20", ""]);
+        assert_eq!(py_splitlines("a\r\nb\rc\x0bd"), vec!["a", "b", "c", "d"]);
+        assert_eq!(py_splitlines("a\u{2028}b"), vec!["a", "b"]);
+        assert_eq!(py_splitlines(""), Vec::<&str>::new());
+        assert_eq!(py_splitlines("\n"), vec![""]);
+        assert_eq!(py_splitlines("x"), vec!["x"]);
+    }
+
+    #[test]
+    fn strip_like_python() {
+        assert_eq!(py_strip(" \t20\x1c\n"), "20");
+        assert_eq!(py_strip("\u{feff}20"), "\u{feff}20");
+    }
+
+    #[test]
+    fn split_first_like_python() {
+        assert_eq!(py_split_first("  foo  bar baz  "), vec!["foo", "bar baz  "]);
+        assert_eq!(py_split_first("foo   "), vec!["foo"]);
+        assert_eq!(py_split_first("foo"), vec!["foo"]);
+        assert_eq!(py_split_first("   "), Vec::<&str>::new());
+        assert_eq!(py_split_first("a\tb"), vec!["a", "b"]);
+        assert_eq!(py_split_first("a\x1cb"), vec!["a", "b"]);
+    }
 
     #[test]
     fn float_repr_matches_python() {

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use ganeti_clifmt::pystr::{py_split_first, py_splitlines, py_strip};
 use parking_lot::Mutex;
 
 /// A stored password, as written in the users file.
@@ -141,9 +142,11 @@ impl UserTable {
     pub fn parse(contents: &str) -> (Self, Vec<Problem>) {
         let mut users = HashMap::new();
         let mut problems = Vec::new();
-        for (index, raw) in python_splitlines(contents).enumerate() {
+        // Python's line and whitespace rules, as Ganeti reads the file, so
+        // line numbers agree with what an operator's editor shows.
+        for (index, raw) in py_splitlines(contents).into_iter().enumerate() {
             let line_no = index + 1;
-            let line = raw.trim();
+            let line = py_strip(raw);
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
@@ -196,57 +199,14 @@ impl UserTable {
     }
 }
 
-/// Split off the first whitespace-separated field of an already stripped
-/// string; the rest comes back with its leading whitespace removed
-/// (Python's `str.split(None, n)`).
+/// The first whitespace-separated field and the rest (Python's
+/// `str.split(None, 1)`; the rest is empty when there is none).
 fn split_field(s: &str) -> (&str, &str) {
-    match s.find(char::is_whitespace) {
-        Some(i) => (&s[..i], s[i..].trim_start()),
-        None => (s, ""),
-    }
-}
-
-/// Python's `str.splitlines()`, so line numbers agree with what an
-/// operator's editor shows even for odd line ends.
-fn python_splitlines(s: &str) -> impl Iterator<Item = &str> {
-    let mut rest = s;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let is_break = |c: char| {
-            matches!(
-                c,
-                '\n' | '\r'
-                    | '\x0b'
-                    | '\x0c'
-                    | '\x1c'
-                    | '\x1d'
-                    | '\x1e'
-                    | '\u{85}'
-                    | '\u{2028}'
-                    | '\u{2029}'
-            )
-        };
-        match rest.find(is_break) {
-            None => {
-                let line = rest;
-                rest = "";
-                Some(line)
-            }
-            Some(i) => {
-                let line = &rest[..i];
-                let after = &rest[i..];
-                let skip = if after.starts_with("\r\n") {
-                    2
-                } else {
-                    after.chars().next().map(char::len_utf8).unwrap_or(1)
-                };
-                rest = &after[skip..];
-                Some(line)
-            }
-        }
-    })
+    let parts = py_split_first(s);
+    (
+        parts.first().copied().unwrap_or(""),
+        parts.get(1).copied().unwrap_or(""),
+    )
 }
 
 /// What identifies one version of a file without reading it.

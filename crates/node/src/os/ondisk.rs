@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use ganeti_clifmt::pystr::py_int;
 
-use super::pytext::{errno_or_str, split_first_word, splitlines, strip};
+use ganeti_clifmt::pystr::{py_split_first, py_splitlines, py_strip};
+
+use super::pytext::errno_or_str;
 use super::{
     InvalidOs, OsDefinition, API_VERSION_FILE, PARAMETERS_FILE, SUPPORTED_API_VERSIONS,
     VARIANTS_FILE,
@@ -60,10 +62,10 @@ fn read_api_versions(os_dir: &Path) -> Result<Vec<i64>, InvalidOs> {
         file: file.display().to_string(),
         errno: errno_or_str(&e),
     })?;
-    splitlines(&text)
+    py_splitlines(&text)
         .into_iter()
         .map(|line| {
-            let line = strip(line);
+            let line = py_strip(line);
             py_int(line)
                 .map(|v| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX }))
                 .ok_or_else(|| InvalidOs::ApiVersionNotInteger {
@@ -182,9 +184,9 @@ pub(crate) fn load(name: &str, dirs: &[PathBuf]) -> Result<OsDefinition, Invalid
     if let Some(file) = get(VARIANTS_FILE) {
         match read_text(&file) {
             Ok(text) => {
-                variants = splitlines(&text)
+                variants = py_splitlines(&text)
                     .into_iter()
-                    .map(strip)
+                    .map(py_strip)
                     .filter(|l| !l.is_empty() && !l.starts_with('#'))
                     .map(str::to_string)
                     .collect();
@@ -204,9 +206,9 @@ pub(crate) fn load(name: &str, dirs: &[PathBuf]) -> Result<OsDefinition, Invalid
             file: file.display().to_string(),
             errno: errno_or_str(&e),
         })?;
-        parameters = splitlines(&text)
+        parameters = py_splitlines(&text)
             .into_iter()
-            .map(split_first_word)
+            .map(|l| py_split_first(l).into_iter().map(str::to_owned).collect())
             .collect();
     }
     let script_path = |n: &str| get(n).unwrap_or_else(|| os_dir.join(n));
