@@ -192,6 +192,22 @@ impl Cluster {
         }
     }
 
+    /// `gnt-instance add` of `name` with the `noop` OS and no name or IP
+    /// check (test names do not resolve), plus `opts` (template, disks, ...).
+    pub fn add_instance(&self, name: &str, opts: &[&str]) -> Run {
+        let mut argv = vec![
+            "gnt-instance",
+            "add",
+            "-o",
+            "noop",
+            "--no-name-check",
+            "--no-ip-check",
+        ];
+        argv.extend_from_slice(opts);
+        argv.push(name);
+        self.gnt(&argv)
+    }
+
     /// Pid of the running daemon.
     pub fn daemon_pid(&self) -> Option<i32> {
         std::fs::read_to_string(self.root().join("var/run/ganeti/ganetid.pid"))

@@ -95,21 +95,17 @@ fn cluster_and_node_modify_queue_and_version() {
 #[test]
 fn instance_nics_and_disks_added_and_removed() {
     let c = Cluster::init();
-    c.gnt(&[
-        "gnt-instance",
-        "add",
-        "-t",
-        "file",
-        "--disk",
-        "0:size=64M",
-        "-o",
-        "noop",
-        "--no-name-check",
-        "--no-ip-check",
-        "--ignore-ipolicy",
-        "--no-start",
+    c.add_instance(
         "m1",
-    ])
+        &[
+            "-t",
+            "file",
+            "--disk",
+            "0:size=64M",
+            "--ignore-ipolicy",
+            "--no-start",
+        ],
+    )
     .ok();
     c.gnt(&[
         "gnt-instance",

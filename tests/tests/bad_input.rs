@@ -68,19 +68,7 @@ fn refused_input_changes_nothing() {
             r.stderr
         );
     }
-    let r = c.gnt(&[
-        "gnt-instance",
-        "add",
-        "-t",
-        "plain",
-        "--disk",
-        "0:size=1G",
-        "-o",
-        "noop",
-        "--no-name-check",
-        "--no-ip-check",
-        "i3",
-    ]);
+    let r = c.add_instance("i3", &["-t", "plain", "--disk", "0:size=1G"]);
     assert_eq!(r.rc, 1);
     assert!(
         r.stderr

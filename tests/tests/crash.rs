@@ -10,19 +10,8 @@ use ganeti_e2e::{job_id, Cluster};
 #[test]
 fn sigkill_during_jobs_then_restart() {
     let c = Cluster::init();
-    c.gnt(&[
-        "gnt-instance",
-        "add",
-        "-t",
-        "diskless",
-        "-o",
-        "noop",
-        "--no-name-check",
-        "--no-ip-check",
-        "--ignore-ipolicy",
-        "keep1",
-    ])
-    .ok();
+    c.add_instance("keep1", &["-t", "diskless", "--ignore-ipolicy"])
+        .ok();
     let node = c.gnt(&["gnt-cluster", "getmaster"]).ok().trim().to_string();
     // one long job holding the node lock, then queued ones behind it
     let running = job_id(&c.gnt(&["gnt-debug", "delay", "--submit", "-n", &node, "30"]));
@@ -91,20 +80,8 @@ fn repeated_kills_never_lose_acknowledged_jobs() {
 #[test]
 fn garbage_store_is_a_clear_error_not_a_silent_reset() {
     let c = Cluster::init();
-    c.gnt(&[
-        "gnt-instance",
-        "add",
-        "-t",
-        "diskless",
-        "-o",
-        "noop",
-        "--no-name-check",
-        "--no-ip-check",
-        "--ignore-ipolicy",
-        "--no-start",
-        "x1",
-    ])
-    .ok();
+    c.add_instance("x1", &["-t", "diskless", "--ignore-ipolicy", "--no-start"])
+        .ok();
     c.kill9();
     let store = c.root().join("var/lib/ganeti/store");
     let mut garbled = 0;

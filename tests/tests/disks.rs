@@ -229,19 +229,8 @@ fn reinstall_checks_state_and_os_and_records_them() {
     assert_eq!(field(&c, INST, "os,osparams"), "noop {'a': '1'}");
 
     // a diskless instance cannot be reinstalled (Ganeti)
-    c.gnt(&[
-        "gnt-instance",
-        "add",
-        "-t",
-        "diskless",
-        "-o",
-        "noop",
-        "--no-name-check",
-        "--no-ip-check",
-        "--no-start",
-        "dl.example.com",
-    ])
-    .ok();
+    c.add_instance("dl.example.com", &["-t", "diskless", "--no-start"])
+        .ok();
     let r = c.gnt(&["gnt-instance", "reinstall", "-f", "dl.example.com"]);
     assert!(
         refused(&r).ends_with(&prereq_failure(

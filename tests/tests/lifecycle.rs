@@ -33,39 +33,24 @@ fn instance_lifecycle_end_to_end() {
     }
     assert!(!c.gnt(&["gnt-cluster", "getmaster"]).ok().trim().is_empty());
 
-    let out = c.gnt(&[
-        "gnt-instance",
-        "add",
-        "-t",
-        "diskless",
-        "-o",
-        "noop",
-        "--no-name-check",
-        "--no-ip-check",
-        "--ignore-ipolicy",
-        "inst1.example.com",
-    ]);
+    let out = c.add_instance("inst1.example.com", &["-t", "diskless", "--ignore-ipolicy"]);
     out.ok();
     assert!(
         out.stdout.contains("* starting instance..."),
         "{}",
         out.stdout
     );
-    let out = c.gnt(&[
-        "gnt-instance",
-        "add",
-        "-t",
-        "file",
-        "--disk",
-        "0:size=128M",
-        "-o",
-        "noop",
-        "--no-name-check",
-        "--no-ip-check",
-        "--ignore-ipolicy",
-        "--no-start",
+    let out = c.add_instance(
         "inst2.example.com",
-    ]);
+        &[
+            "-t",
+            "file",
+            "--disk",
+            "0:size=128M",
+            "--ignore-ipolicy",
+            "--no-start",
+        ],
+    );
     out.ok();
     assert!(out.stdout.contains("* disk 0, size 128M"), "{}", out.stdout);
     let f = file_of(&c, "inst2.example.com");

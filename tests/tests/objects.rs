@@ -18,20 +18,8 @@ fn tags_on_cluster_and_instances() {
     );
     let r = c.gnt(&["gnt-cluster", "add-tags", "bad tag!"]);
     assert_eq!(r.rc, 1, "{r:?}");
-    c.gnt(&[
-        "gnt-instance",
-        "add",
-        "-t",
-        "diskless",
-        "-o",
-        "noop",
-        "--no-name-check",
-        "--no-ip-check",
-        "--ignore-ipolicy",
-        "--no-start",
-        "t1",
-    ])
-    .ok();
+    c.add_instance("t1", &["-t", "diskless", "--ignore-ipolicy", "--no-start"])
+        .ok();
     c.gnt(&["gnt-instance", "add-tags", "t1", "itag"]).ok();
     assert_eq!(c.gnt(&["gnt-instance", "list-tags", "t1"]).ok(), "itag\n");
 }
@@ -76,21 +64,17 @@ fn networks_with_pools_and_reservations() {
         "default",
     ])
     .ok();
-    c.gnt(&[
-        "gnt-instance",
-        "add",
-        "-t",
-        "diskless",
-        "-o",
-        "noop",
-        "--no-name-check",
-        "--no-ip-check",
-        "--ignore-ipolicy",
-        "--no-start",
-        "--net",
-        "0:network=net1,ip=pool",
+    c.add_instance(
         "n1",
-    ])
+        &[
+            "-t",
+            "diskless",
+            "--ignore-ipolicy",
+            "--no-start",
+            "--net",
+            "0:network=net1,ip=pool",
+        ],
+    )
     .ok();
     let ip = c.gnt(&[
         "gnt-instance",
