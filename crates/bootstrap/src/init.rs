@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::{daemon, BootstrapError};
 
 /// Everything `gnt-cluster init` can be told.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InitOptions {
     pub root: PathBuf,
     pub cluster_name: String,

@@ -15,79 +15,24 @@ use ganeti_types::{Dict, Paths};
 
 use crate::errors::{CliError, GanetiErr};
 
-/// What `gnt-cluster init` was told (after Ganeti's client-side checks).
+/// What `gnt-cluster init` was told (after Ganeti's client-side checks):
+/// what the bootstrap library uses, as given (so the library applies this
+/// release's defaults), and the options it has no use for yet.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InitOptions {
-    /// The cluster name (positional argument).
-    pub cluster_name: String,
-    /// `--master-ip` (ours): the master IP when the name does not resolve.
-    pub master_ip: Option<String>,
-    /// `-s`: the node's secondary IP.
-    pub secondary_ip: Option<String>,
-    /// `--vg-name` (or Ganeti's default VG when an LVM template is enabled).
-    pub vg_name: Option<String>,
-    /// `-m`.
-    pub mac_prefix: Option<String>,
-    /// `--master-netmask`.
-    pub master_netmask: Option<u32>,
-    /// `--master-netdev` (`switch1` for an openvswitch NIC mode).
-    pub master_netdev: Option<String>,
-    /// `--file-storage-dir`.
-    pub file_storage_dir: Option<String>,
-    /// `--shared-file-storage-dir`.
-    pub shared_file_storage_dir: Option<String>,
-    /// `--gluster-storage-dir`.
-    pub gluster_storage_dir: Option<String>,
-    /// `--enabled-hypervisors` (empty: the release default).
-    pub enabled_hypervisors: Vec<String>,
-    /// `-H hv:k=v`: per-hypervisor parameters (typed).
-    pub hvparams: Dict,
-    /// `-B` (typed).
-    pub beparams: Dict,
-    /// `-N` (typed).
-    pub nicparams: Dict,
-    /// `--node-parameters` (typed).
-    pub ndparams: Dict,
-    /// `-D template:k=v` (typed).
-    pub diskparams: Dict,
-    /// The instance policy given by the `--ipolicy-*`/`--specs-*` options.
-    pub ipolicy: Dict,
-    /// `-C`.
-    pub candidate_pool_size: Option<u32>,
-    /// Not `--no-etc-hosts`.
-    pub modify_etc_hosts: bool,
-    /// Not `--no-ssh-init`.
-    pub modify_ssh_setup: bool,
-    /// `--maintain-node-health`.
-    pub maintain_node_health: Option<bool>,
-    /// `--drbd-usermode-helper` (or `/bin/true` when DRBD is enabled).
-    pub drbd_helper: Option<String>,
+    /// Everything the bootstrap library takes; its `root` is filled in
+    /// when the cluster is initialised.
+    pub cluster: ganeti_bootstrap::InitOptions,
     /// `--uid-pool` as given.
     pub uid_pool: Option<String>,
-    /// `-I`.
-    pub default_iallocator: Option<String>,
     /// `--default-iallocator-params`.
     pub default_iallocator_params: Dict,
     /// `--primary-ip-version` (4 or 6).
     pub primary_ip_version: u32,
-    /// `--prealloc-wipe-disks`.
-    pub prealloc_wipe_disks: Option<bool>,
-    /// `--use-external-mip-script`.
-    pub use_external_mip_script: Option<bool>,
     /// `--hypervisor-state`.
     pub hv_state: Dict,
     /// `--disk-state`.
     pub disk_state: Dict,
-    /// `--enabled-disk-templates` (empty: the release default).
-    pub enabled_disk_templates: Vec<String>,
-    /// `--install-image`.
-    pub install_image: Option<String>,
-    /// `--zeroing-image`.
-    pub zeroing_image: Option<String>,
-    /// `--compression-tools` (`Some(defaults)` for an empty value).
-    pub compression_tools: Option<Vec<String>>,
-    /// `--user-shutdown`.
-    pub enabled_user_shutdown: Option<bool>,
     /// `--ssh-key-type` (default `rsa`).
     pub ssh_key_type: String,
     /// `--ssh-key-bits` (default for the type).
@@ -159,45 +104,10 @@ impl RenewCryptoOptions {
 
 impl InitOptions {
     /// The bootstrap library's options for a cluster below `root`.
-    ///
-    /// Not carried over (the library has no use for them in this release):
-    /// `uid_pool`, `default_iallocator_params`, `primary_ip_version`,
-    /// `hv_state`, `disk_state`, `ssh_key_type`, `ssh_key_bits`.
     pub fn to_bootstrap(&self, root: PathBuf) -> ganeti_bootstrap::InitOptions {
         ganeti_bootstrap::InitOptions {
             root,
-            cluster_name: self.cluster_name.clone(),
-            master_ip: self.master_ip.clone(),
-            node_name: None,
-            enabled_hypervisors: self.enabled_hypervisors.clone(),
-            enabled_disk_templates: self.enabled_disk_templates.clone(),
-            file_storage_dir: self.file_storage_dir.clone(),
-            shared_file_storage_dir: self.shared_file_storage_dir.clone(),
-            gluster_storage_dir: self.gluster_storage_dir.clone(),
-            hvparams: self.hvparams.clone(),
-            beparams: self.beparams.clone(),
-            nicparams: self.nicparams.clone(),
-            ndparams: self.ndparams.clone(),
-            diskparams: self.diskparams.clone(),
-            ipolicy: self.ipolicy.clone(),
-            mac_prefix: self.mac_prefix.clone(),
-            master_netdev: self.master_netdev.clone(),
-            master_netmask: self.master_netmask,
-            candidate_pool_size: self.candidate_pool_size,
-            default_iallocator: self.default_iallocator.clone(),
-            vg_name: self.vg_name.clone(),
-            maintain_node_health: self.maintain_node_health,
-            prealloc_wipe_disks: self.prealloc_wipe_disks,
-            use_external_mip_script: self.use_external_mip_script,
-            modify_etc_hosts: self.modify_etc_hosts,
-            modify_ssh_setup: self.modify_ssh_setup,
-            secondary_ip: self.secondary_ip.clone(),
-            drbd_helper: self.drbd_helper.clone(),
-            enabled_user_shutdown: self.enabled_user_shutdown,
-            compression_tools: self.compression_tools.clone(),
-            install_image: self.install_image.clone(),
-            zeroing_image: self.zeroing_image.clone(),
-            start_timeout: None,
+            ..self.cluster.clone()
         }
     }
 }
@@ -255,9 +165,12 @@ mod tests {
     #[test]
     fn init_options_mapping() {
         let o = InitOptions {
-            cluster_name: "c.example.com".into(),
-            master_ip: Some("127.0.0.1".into()),
-            enabled_hypervisors: vec!["fake".into()],
+            cluster: ganeti_bootstrap::InitOptions {
+                cluster_name: "c.example.com".into(),
+                master_ip: Some("127.0.0.1".into()),
+                enabled_hypervisors: vec!["fake".into()],
+                ..Default::default()
+            },
             ..Default::default()
         };
         let b = o.to_bootstrap("/tmp/r".into());

@@ -215,51 +215,54 @@ pub fn build_init(opts: &Opts, args: &[String]) -> Result<InitPlan, CliError> {
         None => None,
     };
     let init = InitOptions {
-        cluster_name: args.first().cloned().unwrap_or_default(),
-        master_ip: opts.str("master_ip"),
-        secondary_ip: opts.str("secondary_ip"),
-        vg_name,
-        mac_prefix: opts.str("mac_prefix"),
-        master_netmask,
-        master_netdev,
-        file_storage_dir: opts.str("file_storage_dir"),
-        shared_file_storage_dir: opts.str("shared_file_storage_dir"),
-        gluster_storage_dir: if opts.given("gluster_storage_dir") {
-            opts.str("gluster_storage_dir")
-        } else {
-            None
+        cluster: ganeti_bootstrap::InitOptions {
+            cluster_name: args.first().cloned().unwrap_or_default(),
+            master_ip: opts.str("master_ip"),
+            secondary_ip: opts.str("secondary_ip"),
+            vg_name,
+            mac_prefix: opts.str("mac_prefix"),
+            master_netmask,
+            master_netdev,
+            file_storage_dir: opts.str("file_storage_dir"),
+            shared_file_storage_dir: opts.str("shared_file_storage_dir"),
+            gluster_storage_dir: if opts.given("gluster_storage_dir") {
+                opts.str("gluster_storage_dir")
+            } else {
+                None
+            },
+            enabled_hypervisors: opts
+                .str("enabled_hypervisors")
+                .map(|s| comma_list(&s))
+                .unwrap_or_default(),
+            hvparams,
+            beparams,
+            nicparams,
+            ndparams,
+            diskparams,
+            ipolicy,
+            candidate_pool_size,
+            modify_etc_hosts: opts.flag("modify_etc_hosts"),
+            modify_ssh_setup: opts.flag("modify_ssh_setup"),
+            maintain_node_health: opts.maybe_bool("maintain_node_health"),
+            drbd_helper,
+            default_iallocator: opts.str("default_iallocator"),
+            prealloc_wipe_disks: opts.maybe_bool("prealloc_wipe_disks"),
+            use_external_mip_script: opts.maybe_bool("use_external_mip_script"),
+            enabled_disk_templates: templates.unwrap_or_default(),
+            install_image: opts.str("install_image"),
+            zeroing_image: opts.str("zeroing_image"),
+            compression_tools,
+            enabled_user_shutdown: opts.maybe_bool("enabled_user_shutdown"),
+            ..Default::default()
         },
-        enabled_hypervisors: opts
-            .str("enabled_hypervisors")
-            .map(|s| comma_list(&s))
-            .unwrap_or_default(),
-        hvparams,
-        beparams,
-        nicparams,
-        ndparams,
-        diskparams,
-        ipolicy,
-        candidate_pool_size,
-        modify_etc_hosts: opts.flag("modify_etc_hosts"),
-        modify_ssh_setup: opts.flag("modify_ssh_setup"),
-        maintain_node_health: opts.maybe_bool("maintain_node_health"),
-        drbd_helper,
         uid_pool: opts.str("uid_pool"),
-        default_iallocator: opts.str("default_iallocator"),
         default_iallocator_params: opts
             .maybe_keyval("default_iallocator_params")
             .map(|m| m.to_json())
             .unwrap_or_default(),
         primary_ip_version,
-        prealloc_wipe_disks: opts.maybe_bool("prealloc_wipe_disks"),
-        use_external_mip_script: opts.maybe_bool("use_external_mip_script"),
         hv_state: flat_to_dict(&opts.ident_kv_list("hv_state")),
         disk_state: flat_to_dict(&opts.ident_kv_list("disk_state")),
-        enabled_disk_templates: templates.unwrap_or_default(),
-        install_image: opts.str("install_image"),
-        zeroing_image: opts.str("zeroing_image"),
-        compression_tools,
-        enabled_user_shutdown: opts.maybe_bool("enabled_user_shutdown"),
         ssh_key_type,
         ssh_key_bits,
     };

@@ -296,21 +296,30 @@ fn init_option_processing() {
     let InitPlan::Init(i) = build_init(&o, &a).unwrap() else {
         panic!("not accepted")
     };
-    assert_eq!(i.cluster_name, "cluster.example.com");
-    assert_eq!(i.master_ip.as_deref(), Some("192.0.2.1"));
-    assert_eq!(i.master_netdev.as_deref(), Some("gntbr0"));
-    assert_eq!(i.master_netmask, Some(24));
-    assert!(!i.modify_etc_hosts && !i.modify_ssh_setup);
-    assert_eq!(i.enabled_hypervisors, vec!["fake"]);
+    assert_eq!(i.cluster.cluster_name, "cluster.example.com");
+    assert_eq!(i.cluster.master_ip.as_deref(), Some("192.0.2.1"));
+    assert_eq!(i.cluster.master_netdev.as_deref(), Some("gntbr0"));
+    assert_eq!(i.cluster.master_netmask, Some(24));
+    assert!(!i.cluster.modify_etc_hosts && !i.cluster.modify_ssh_setup);
+    assert_eq!(i.cluster.enabled_hypervisors, vec!["fake"]);
     assert_eq!(
-        i.enabled_disk_templates,
+        i.cluster.enabled_disk_templates,
         vec!["file", "sharedfile", "diskless"]
     );
-    assert_eq!(Value::Object(i.beparams.clone()), json!({"memory": 256}));
-    assert_eq!(Value::Object(i.nicparams.clone()), json!({"link": "br0"}));
-    assert_eq!(Value::Object(i.ipolicy.clone()), json!({"vcpu-ratio": 2.0}));
-    assert_eq!(i.vg_name, None);
-    assert_eq!(i.drbd_helper, None);
+    assert_eq!(
+        Value::Object(i.cluster.beparams.clone()),
+        json!({"memory": 256})
+    );
+    assert_eq!(
+        Value::Object(i.cluster.nicparams.clone()),
+        json!({"link": "br0"})
+    );
+    assert_eq!(
+        Value::Object(i.cluster.ipolicy.clone()),
+        json!({"vcpu-ratio": 2.0})
+    );
+    assert_eq!(i.cluster.vg_name, None);
+    assert_eq!(i.cluster.drbd_helper, None);
     assert_eq!((i.ssh_key_type.as_str(), i.ssh_key_bits), ("rsa", 2048));
     assert_eq!(i.primary_ip_version, 4);
     // LVM templates get the default VG, DRBD the default helper
@@ -322,8 +331,8 @@ fn init_option_processing() {
     let InitPlan::Init(i) = build_init(&o, &a).unwrap() else {
         panic!()
     };
-    assert_eq!(i.vg_name.as_deref(), Some("xenvg"));
-    assert_eq!(i.drbd_helper.as_deref(), Some("/bin/true"));
+    assert_eq!(i.cluster.vg_name.as_deref(), Some("xenvg"));
+    assert_eq!(i.cluster.drbd_helper.as_deref(), Some("/bin/true"));
     // refusals
     let refuse =
         |args: &[&str]| match build_init(&parse_cmd(&GROUP, "init", args).0, &["c".to_string()]) {
