@@ -106,6 +106,43 @@ fn check_serial(old: Option<u64>, new: u64, what: &str, name: &str) -> Result<()
     }
 }
 
+impl ConfigOp {
+    /// Apply this change to a configuration (no checks: the state machine
+    /// checks serials first).
+    pub fn apply_to(&self, cfg: &mut ConfigData) {
+        match self {
+            ConfigOp::PutCluster(c) => cfg.cluster = (**c).clone(),
+            ConfigOp::PutNode(n) => {
+                cfg.nodes.insert(n.uuid.clone(), (**n).clone());
+            }
+            ConfigOp::PutGroup(g) => {
+                cfg.nodegroups.insert(g.uuid.clone(), (**g).clone());
+            }
+            ConfigOp::DelGroup(u) => {
+                cfg.nodegroups.remove(u);
+            }
+            ConfigOp::PutInstance(i) => {
+                cfg.instances.insert(i.uuid.clone(), (**i).clone());
+            }
+            ConfigOp::DelInstance(u) => {
+                cfg.instances.remove(u);
+            }
+            ConfigOp::PutDisk(d) => {
+                cfg.disks.insert(d.uuid.clone(), (**d).clone());
+            }
+            ConfigOp::DelDisk(u) => {
+                cfg.disks.remove(u);
+            }
+            ConfigOp::PutNetwork(n) => {
+                cfg.networks.insert(n.uuid.clone(), (**n).clone());
+            }
+            ConfigOp::DelNetwork(u) => {
+                cfg.networks.remove(u);
+            }
+        }
+    }
+}
+
 impl MasterState {
     fn apply_config(&mut self, ops: &[ConfigOp]) -> Result<(), String> {
         let cfg = self
@@ -158,36 +195,7 @@ impl MasterState {
             }
         }
         for op in ops {
-            match op {
-                ConfigOp::PutCluster(c) => cfg.cluster = (**c).clone(),
-                ConfigOp::PutNode(n) => {
-                    cfg.nodes.insert(n.uuid.clone(), (**n).clone());
-                }
-                ConfigOp::PutGroup(g) => {
-                    cfg.nodegroups.insert(g.uuid.clone(), (**g).clone());
-                }
-                ConfigOp::DelGroup(u) => {
-                    cfg.nodegroups.remove(u);
-                }
-                ConfigOp::PutInstance(i) => {
-                    cfg.instances.insert(i.uuid.clone(), (**i).clone());
-                }
-                ConfigOp::DelInstance(u) => {
-                    cfg.instances.remove(u);
-                }
-                ConfigOp::PutDisk(d) => {
-                    cfg.disks.insert(d.uuid.clone(), (**d).clone());
-                }
-                ConfigOp::DelDisk(u) => {
-                    cfg.disks.remove(u);
-                }
-                ConfigOp::PutNetwork(n) => {
-                    cfg.networks.insert(n.uuid.clone(), (**n).clone());
-                }
-                ConfigOp::DelNetwork(u) => {
-                    cfg.networks.remove(u);
-                }
-            }
+            op.apply_to(cfg);
         }
         cfg.serial_no += 1;
         cfg.mtime = now_f64();

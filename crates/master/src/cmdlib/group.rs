@@ -611,20 +611,7 @@ mod tests {
     }
 
     fn apply(cfg: &mut ConfigData, out: &Outcome) {
-        for o in &out.ops {
-            match o {
-                ConfigOp::PutGroup(g) => {
-                    cfg.nodegroups.insert(g.uuid.clone(), (**g).clone());
-                }
-                ConfigOp::DelGroup(u) => {
-                    cfg.nodegroups.remove(u);
-                }
-                ConfigOp::PutNode(n) => {
-                    cfg.nodes.insert(n.uuid.clone(), (**n).clone());
-                }
-                other => panic!("unexpected {other:?}"),
-            }
-        }
+        testcfg::apply(cfg, &out.ops);
     }
 
     const G2: &str = "44444444-4444-4444-4444-444444444444";

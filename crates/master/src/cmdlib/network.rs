@@ -664,20 +664,7 @@ mod tests {
     }
 
     fn apply(cfg: &mut ConfigData, out: &Outcome) {
-        for o in &out.ops {
-            match o {
-                ConfigOp::PutGroup(g) => {
-                    cfg.nodegroups.insert(g.uuid.clone(), (**g).clone());
-                }
-                ConfigOp::PutNetwork(n) => {
-                    cfg.networks.insert(n.uuid.clone(), (**n).clone());
-                }
-                ConfigOp::DelNetwork(u) => {
-                    cfg.networks.remove(u);
-                }
-                other => panic!("unexpected {other:?}"),
-            }
-        }
+        testcfg::apply(cfg, &out.ops);
     }
 
     fn with_net1() -> ConfigData {

@@ -389,21 +389,7 @@ mod tests {
     }
 
     fn apply(cfg: &mut ConfigData, out: &Outcome) {
-        for o in &out.ops {
-            match o {
-                ConfigOp::PutCluster(c) => cfg.cluster = (**c).clone(),
-                ConfigOp::PutInstance(i) => {
-                    cfg.instances.insert(i.uuid.clone(), (**i).clone());
-                }
-                ConfigOp::PutNode(n) => {
-                    cfg.nodes.insert(n.uuid.clone(), (**n).clone());
-                }
-                ConfigOp::PutGroup(g) => {
-                    cfg.nodegroups.insert(g.uuid.clone(), (**g).clone());
-                }
-                other => panic!("unexpected {other:?}"),
-            }
-        }
+        testcfg::apply(cfg, &out.ops);
     }
 
     #[test]

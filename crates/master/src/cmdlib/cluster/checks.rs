@@ -981,6 +981,13 @@ pub(crate) mod testcfg {
     pub const NODE: &str = "11111111-1111-1111-1111-111111111111";
     pub const GROUP: &str = "22222222-2222-2222-2222-222222222222";
 
+    /// Apply planned changes as the state machine would (serials aside).
+    pub fn apply(cfg: &mut ConfigData, ops: &[crate::state::ConfigOp]) {
+        for op in ops {
+            op.apply_to(cfg);
+        }
+    }
+
     pub fn config() -> ConfigData {
         let mut ipolicy = constants::ipolicy_defaults();
         ipolicy.insert("disk-templates".into(), json!(["diskless", "file"]));
