@@ -132,21 +132,10 @@ pub fn build_init(opts: &Opts, args: &[String]) -> Result<InitPlan, CliError> {
         },
     };
     let diskparams_opt = opts.ident_kv_list("diskparams");
-    const DISK_TEMPLATES: &[&str] = &[
-        "blockdev",
-        "diskless",
-        "drbd",
-        "ext",
-        "file",
-        "gluster",
-        "plain",
-        "rbd",
-        "sharedfile",
-    ];
     let mut unknown: Vec<String> = diskparams_opt
         .iter()
         .map(|d| d.ident.clone())
-        .filter(|k| !DISK_TEMPLATES.contains(&k.as_str()))
+        .filter(|k| ganeti_types::DiskTemplate::parse(k).is_none())
         .collect();
     if !unknown.is_empty() {
         super::os::nice_sort(&mut unknown);

@@ -400,10 +400,12 @@ fn check_set_params_static(op: &Dict) -> Result<(), GanetiError> {
             ));
         }
         for dt in &dts {
-            if !checks::DISK_TEMPLATES.contains(&dt.as_str()) {
+            if ganeti_types::DiskTemplate::parse(dt).is_none() {
                 return Err(GanetiError::wrong_input(format!(
                     "'{dt}' is not a valid disk template. Valid disk templates are: {}",
-                    checks::DISK_TEMPLATES.join(",")
+                    ganeti_types::DiskTemplate::ALL
+                        .map(|t| t.as_str())
+                        .join(",")
                 )));
             }
         }

@@ -402,19 +402,6 @@ const IPOLICY_ALL_KEYS: &[&str] = &[
     "vcpu-ratio",
 ];
 
-/// Every disk template Ganeti knows, in its order.
-pub(crate) const DISK_TEMPLATES: &[&str] = &[
-    "blockdev",
-    "diskless",
-    "drbd",
-    "ext",
-    "file",
-    "gluster",
-    "plain",
-    "rbd",
-    "sharedfile",
-];
-
 /// Valid disk access modes.
 const DISK_ACCESS_MODES: &[&str] = &["kernelspace", "userspace"];
 
@@ -748,7 +735,7 @@ pub fn check_ipolicy_syntax(ip: &Dict, check_std: bool) -> Result<(), String> {
         }
         let mut wrong: Vec<String> = list
             .into_iter()
-            .filter(|t| !DISK_TEMPLATES.contains(&t.as_str()))
+            .filter(|t| ganeti_types::DiskTemplate::parse(t).is_none())
             .collect();
         wrong.sort();
         wrong.dedup();
