@@ -174,23 +174,27 @@ pub async fn dispatch(m: &Arc<Master>, req: Request) -> Result<Value, GanetiErro
             let ids: Option<Vec<u64>> = arg(&args, 0)
                 .as_array()
                 .map(|a| a.iter().filter_map(|v| job_id(v).ok()).collect());
-            let cfg = m.config()?;
-            let rows: Vec<Value> = match ids {
-                Some(ids) if !ids.is_empty() => ids
-                    .iter()
-                    .map(|id| match m.job(*id) {
-                        Some(j) => crate::querying::job_fields(&cfg, &j, &fields),
-                        None => Value::Null,
-                    })
-                    .collect(),
-                _ => m.store.read(|s| {
-                    s.jobs
-                        .values()
-                        .map(|j| crate::querying::job_fields(&cfg, j, &fields))
-                        .collect()
-                }),
-            };
-            Ok(Value::Array(rows))
+            // Polled by clients: read in place, without copying the config.
+            m.store.read(|s| {
+                let cfg = s
+                    .config
+                    .as_ref()
+                    .ok_or_else(|| GanetiError::Config("The cluster is not initialised".into()))?;
+                let row = |j| crate::querying::job_fields(cfg, j, &fields);
+                let rows: Vec<Value> = match ids {
+                    Some(ids) if !ids.is_empty() => ids
+                        .iter()
+                        .map(|id| {
+                            s.jobs
+                                .get(id)
+                                .or_else(|| s.archived.get(id))
+                                .map_or(Value::Null, row)
+                        })
+                        .collect(),
+                    _ => s.jobs.values().map(row).collect(),
+                };
+                Ok(Value::Array(rows))
+            })
         }
         Method::Query => {
             let what = arg(&args, 0).as_str().unwrap_or("").to_string();
@@ -214,47 +218,49 @@ pub async fn dispatch(m: &Arc<Master>, req: Request) -> Result<Value, GanetiErro
         Method::QueryClusterInfo => blocking(move || crate::cmdlib::cluster_info(&m2)).await,
         Method::QueryConfigValues => {
             let names = strings(arg(&args, 0));
-            let cfg = m.config()?;
             let drained = m.store.read(|s| s.drained);
             let pause = m.store.read(|s| s.watcher_pause);
-            names
-                .iter()
-                .map(|n| {
-                    Ok(match n.as_str() {
-                        "cluster_name" => json!(cfg.cluster.cluster_name),
-                        "master_node" => json!(cfg.master_node().map(|x| x.name.clone())),
-                        "drain_flag" => json!(drained),
-                        "watcher_pause" => json!(pause),
-                        "enabled_hypervisors" => json!(cfg.cluster.enabled_hypervisors),
-                        "default_hypervisor" => json!(cfg.cluster.default_hypervisor),
-                        "mac_prefix" => json!(cfg.cluster.mac_prefix),
-                        "enabled_disk_templates" => json!(cfg.cluster.enabled_disk_templates),
-                        other => {
-                            return Err(GanetiError::wrong_input(format!(
-                                "Unknown configuration value '{other}'"
-                            )))
-                        }
+            m.with_config(|cfg| {
+                names
+                    .iter()
+                    .map(|n| {
+                        Ok(match n.as_str() {
+                            "cluster_name" => json!(cfg.cluster.cluster_name),
+                            "master_node" => json!(cfg.master_node().map(|x| x.name.clone())),
+                            "drain_flag" => json!(drained),
+                            "watcher_pause" => json!(pause),
+                            "enabled_hypervisors" => json!(cfg.cluster.enabled_hypervisors),
+                            "default_hypervisor" => json!(cfg.cluster.default_hypervisor),
+                            "mac_prefix" => json!(cfg.cluster.mac_prefix),
+                            "enabled_disk_templates" => json!(cfg.cluster.enabled_disk_templates),
+                            other => {
+                                return Err(GanetiError::wrong_input(format!(
+                                    "Unknown configuration value '{other}'"
+                                )))
+                            }
+                        })
                     })
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::Array)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::Array)
+            })?
         }
         Method::QueryTags => {
             let kind = arg(&args, 0).as_str().unwrap_or("").to_string();
             let name = arg(&args, 1).as_str().map(str::to_owned);
-            let cfg = m.config()?;
-            let tags = match (kind.as_str(), name) {
-                ("cluster", _) => cfg.cluster.tags.clone(),
-                ("instance", Some(n)) => cfg.expand_instance(&n)?.tags.clone(),
-                ("node", Some(n)) => cfg.expand_node(&n)?.tags.clone(),
-                ("nodegroup", Some(n)) => cfg.lookup_group(&n)?.tags.clone(),
-                ("network", Some(n)) => cfg.lookup_network(&n)?.tags.clone(),
-                _ => {
-                    return Err(GanetiError::wrong_input(format!(
-                        "Invalid tag kind '{kind}'"
-                    )))
-                }
-            };
+            let tags = m.with_config(|cfg| {
+                Ok::<_, GanetiError>(match (kind.as_str(), name) {
+                    ("cluster", _) => cfg.cluster.tags.clone(),
+                    ("instance", Some(n)) => cfg.expand_instance(&n)?.tags.clone(),
+                    ("node", Some(n)) => cfg.expand_node(&n)?.tags.clone(),
+                    ("nodegroup", Some(n)) => cfg.lookup_group(&n)?.tags.clone(),
+                    ("network", Some(n)) => cfg.lookup_network(&n)?.tags.clone(),
+                    _ => {
+                        return Err(GanetiError::wrong_input(format!(
+                            "Invalid tag kind '{kind}'"
+                        )))
+                    }
+                })
+            })??;
             Ok(json!(tags))
         }
         Method::SetDrainFlag => {
