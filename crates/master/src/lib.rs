@@ -11,6 +11,7 @@ pub mod export;
 pub mod filters;
 pub mod jobs;
 pub mod luxi;
+mod luxi_args;
 pub mod querying;
 pub mod state;
 

@@ -197,23 +197,16 @@ pub async fn dispatch(m: &Arc<Master>, req: Request) -> Result<Value, GanetiErro
             })
         }
         Method::Query => {
-            let what = arg(&args, 0).as_str().unwrap_or("").to_string();
-            let fields = strings(arg(&args, 1));
-            let filter = arg(&args, 2).clone();
+            let q = crate::luxi_args::decode("Query", &args)?;
             blocking(move || {
-                let f = if filter.is_null() {
-                    None
-                } else {
-                    Some(&filter)
-                };
-                crate::querying::query(&m2, &what, &fields, f)
+                let fields = q.fields.unwrap_or_default();
+                crate::querying::query(&m2, &q.resource, &fields, q.filter.as_ref())
             })
             .await
         }
         Method::QueryFields => {
-            let what = arg(&args, 0).as_str().unwrap_or("").to_string();
-            let names = arg(&args, 1).as_array().map(|_| strings(arg(&args, 1)));
-            crate::querying::query_fields(&what, names.as_deref())
+            let q = crate::luxi_args::decode("QueryFields", &args)?;
+            crate::querying::query_fields(&q.resource, q.fields.as_deref())
         }
         Method::QueryClusterInfo => blocking(move || crate::cmdlib::cluster_info(&m2)).await,
         Method::QueryConfigValues => {

@@ -76,13 +76,14 @@ fn pp_number(n: &Number) -> String {
 }
 
 /// Pretty-print a JSON value the way the query daemon embeds values in
-/// error messages: `["a", "b"]`, `{"k": 1}`.
+/// error messages (Haskell's `Text.JSON.Pretty` on one line): `["a", "b"]`,
+/// `{"k": 1}`.
 pub fn pp_value(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => pp_number(n),
-        Value::String(s) => Value::String(s.clone()).to_string(),
+        Value::String(s) => pp_string(s),
         Value::Array(a) => {
             let items: Vec<String> = a.iter().map(pp_value).collect();
             format!("[{}]", items.join(", "))
@@ -90,11 +91,31 @@ pub fn pp_value(v: &Value) -> String {
         Value::Object(o) => {
             let items: Vec<String> = o
                 .iter()
-                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), pp_value(v)))
+                .map(|(k, v)| format!("{}: {}", pp_string(k), pp_value(v)))
                 .collect();
             format!("{{{}}}", items.join(", "))
         }
     }
+}
+
+/// A string as `Text.JSON.Pretty` quotes it: `\\` and `"` escaped, control
+/// characters and everything from U+007F on as `\u` and the code point.
+fn pp_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            // the code point in (at least four) hex digits, no surrogates
+            c if c.is_control() || u32::from(c) >= 0x7f => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// One piece of a natural-sort key: a run of digits or a run of others.
@@ -173,6 +194,10 @@ mod tests {
         assert_eq!(pp_value(&json!({"k": [1.5]})), r#"{"k": [1.5]}"#);
         assert_eq!(pp_value(&json!([0.001, 2.0])), "[1.0e-3, 2]");
         assert_eq!(pp_value(&json!("q\"x")), r#""q\"x""#);
+        assert_eq!(
+            pp_value(&json!(["a\"\\", {"k": [1, 2.0, 2.5, true, null]}, "é\u{1}\u{1f600}"])),
+            r#"["a\"\\", {"k": [1, 2, 2.5, true, null]}, "\u00e9\u0001\u1f600"]"#
+        );
     }
 
     #[test]

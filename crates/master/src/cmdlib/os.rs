@@ -3,7 +3,7 @@
 //!
 //! Why it is a thin opcode: the nodes judge each OS directory
 //! (`ganeti_node::os`) and the query engine combines their reports
-//! (`ganeti_query`, resource `os`), which LUXI `Query("os")` uses too. What
+//! (`ganeti_query`, resource `os`; LUXI `Query` refuses it, as luxid does). What
 //! is particular to the opcode is Ganeti's legacy listing rule: unless the
 //! caller asks for the `hidden`, `blacklisted` or `valid` field, OSes that
 //! are hidden, blacklisted or invalid are left out. Like Ganeti, it takes

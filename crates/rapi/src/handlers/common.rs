@@ -165,12 +165,23 @@ pub fn submit_error(e: &GanetiError) -> RapiError {
     }
 }
 
-/// A LUXI call; errors become 500 with the master's message.
+/// A LUXI call. Arguments the master could not decode are a 502 (Ganeti's
+/// RAPI sees a LUXI protocol error); any other error a 500 with the
+/// master's message (see [`RapiError::from_master`]).
 pub async fn luxi(call: &Call, method: Method, args: Value) -> Result<Value, RapiError> {
     call.backend
         .call(method, args)
         .await
-        .map_err(|e| RapiError::from_master(&e))
+        .map_err(|e| luxi_error(&e))
+}
+
+/// [`luxi`]'s mapping of master errors.
+pub fn luxi_error(e: &GanetiError) -> RapiError {
+    if ganeti_luxi::is_request_parse_error(e) {
+        RapiError::new(502, e.message())
+    } else {
+        RapiError::from_master(e)
+    }
 }
 
 /// Run a classic query through LUXI `Query` and return one dict per row,

@@ -8,8 +8,7 @@
 //! content, and its refusal of arguments it cannot decode comes back as
 //! Ganeti's 502 "Failed to parse request: ...".
 
-use ganeti_luxi::{is_request_parse_error, Method};
-use ganeti_types::GanetiError;
+use ganeti_luxi::Method;
 use serde_json::{json, Map, Value};
 
 use crate::call::Call;
@@ -17,7 +16,7 @@ use crate::error::RapiError;
 use crate::handler;
 use crate::routes::{Access, HttpMethod, Route};
 
-use super::common::{py_type_name, uri_list};
+use super::common::{luxi, luxi_error, py_type_name, uri_list};
 
 /// The fields of `/2/filters?bulk=1` and `/2/filters/[uuid]`, in Ganeti's
 /// order.
@@ -50,24 +49,6 @@ pub fn routes() -> Vec<Route> {
             ],
         },
     ]
-}
-
-/// A master error as RAPI reports it: arguments the master could not
-/// decode are a 502 (Ganeti's client sees a protocol error), anything
-/// else a 500 with the master's message.
-fn master_error(e: &GanetiError) -> RapiError {
-    if is_request_parse_error(e) {
-        RapiError::new(502, e.message())
-    } else {
-        RapiError::from_master(e)
-    }
-}
-
-async fn luxi(call: &Call, method: Method, args: Value) -> Result<Value, RapiError> {
-    call.backend
-        .call(method, args)
-        .await
-        .map_err(|e| master_error(&e))
 }
 
 /// Ganeti's `CheckParameter` with a type: the value, the default when the
@@ -180,7 +161,7 @@ async fn info(call: Call) -> Result<Value, RapiError> {
         .await
         .map_err(|e| match e.error_class() {
             Some(ganeti_types::ErrorClass::NoEnt) => RapiError::not_found(),
-            _ => master_error(&e),
+            _ => luxi_error(&e),
         })?;
     match rows.as_array().and_then(|r| r.first()) {
         Some(row) => Ok(map_fields(row)),

@@ -1,13 +1,10 @@
 //! `/2/query/[resource]` and `/2/query/[resource]/fields`: the query
 //! language over RAPI, answered by LUXI `Query` / `QueryFields`.
 //!
-//! In Ganeti these calls go straight to luxid, whose argument parser
-//! rejects some requests before any query runs; RAPI reports those as a
-//! protocol error (502 "Failed to parse request: ..."), and luxid refuses
-//! the `os` and `cluster` resources it parses but does not serve (500).
-//! Our master is more lenient (it serves every resource the CLI needs), so
-//! this module applies luxid's argument rules itself: a client sees
-//! Ganeti's status codes and messages for the same bad requests.
+//! The request goes to the master as it is: the master decodes the
+//! arguments as luxid does, so a bad field list or filter comes back as
+//! its protocol-level "Failed to parse request" (502 here) and the `os` and
+//! `cluster` resources as its refusal (500).
 
 use serde_json::{json, Value};
 
@@ -78,120 +75,13 @@ async fn fields_get(call: Call) -> Result<Value, RapiError> {
         .map(|f| json!(split_fields(f)))
         .unwrap_or(Value::Null);
     let args = json!([resource, fields]);
-    check_resource(resource, &args, "QueryFields")?;
-    check_field_names(&fields, &args, true)?;
     luxi(&call, ganeti_luxi::Method::QueryFields, args).await
 }
 
 async fn run_query(call: &Call, fields: Value, qfilter: Value) -> Result<Value, RapiError> {
     let resource = call.item(0);
     let args = json!([resource, fields, qfilter]);
-    check_resource(resource, &args, "Query")?;
-    check_field_names(&fields, &args, false)?;
-    if !qfilter.is_null() && !qfilter.is_array() {
-        return Err(parse_error(
-            &args,
-            &format!(
-                "Cannot deserialise filter: expected array [string, args], got {}",
-                haskell_json(&qfilter)
-            ),
-        ));
-    }
     luxi(call, ganeti_luxi::Method::Query, args).await
-}
-
-/// Whether luxid 3.0.2 serves queries on `resource`: `Ok` if it does, its
-/// 500 for the resources it knows but refuses, its 502 for names it cannot
-/// parse at all.
-fn check_resource(resource: &str, args: &Value, call_name: &str) -> Result<(), RapiError> {
-    let refused = match resource {
-        "group" | "export" | "instance" | "job" | "lock" | "network" | "node" | "filter" => {
-            return Ok(())
-        }
-        "os" => "QROs",
-        "cluster" => "QRCluster",
-        other => {
-            return Err(parse_error(
-                args,
-                &format!("Can't parse value '{other}' as neitherQueryTypeLuxi nor QueryTypeOp"),
-            ))
-        }
-    };
-    Err(RapiError::internal(format!(
-        "{call_name} 'ItemTypeOpCode {refused}' not supported"
-    )))
-}
-
-/// luxid's type check of the field list: a list of strings (`null` is
-/// allowed only for `QueryFields`, meaning "all fields").
-fn check_field_names(fields: &Value, args: &Value, null_ok: bool) -> Result<(), RapiError> {
-    match fields {
-        Value::Null if null_ok => Ok(()),
-        Value::Array(items) if items.iter().all(Value::is_string) => Ok(()),
-        Value::Array(_) => Err(parse_error(args, "Unable to read String")),
-        _ => Err(parse_error(args, "Unable to read list")),
-    }
-}
-
-/// luxid's answer to arguments it cannot decode, as RAPI reports it.
-fn parse_error(args: &Value, why: &str) -> RapiError {
-    RapiError::new(
-        502,
-        format!(
-            "Failed to parse request: Cannot convert value '{}', error: {why}",
-            haskell_json(args)
-        ),
-    )
-}
-
-/// A JSON value as luxid prints it in error messages (Haskell's
-/// `Text.JSON.Pretty` on one line: `", "` between items, `": "` after
-/// keys, whole numbers without a fraction).
-fn haskell_json(v: &Value) -> String {
-    match v {
-        Value::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(haskell_json)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Value::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("{}: {}", haskell_string(k), haskell_json(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Value::String(s) => haskell_string(s),
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
-                format!("{}", f as i64)
-            }
-            _ => n.to_string(),
-        },
-        other => other.to_string(),
-    }
-}
-
-/// A string as `Text.JSON.Pretty` quotes it: `\\` and `"` escaped, control
-/// characters and everything from U+007F on as `\uXXXX`.
-fn haskell_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            c if c.is_control() || u32::from(c) >= 0x7f => {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -286,57 +176,61 @@ mod tests {
     async fn put_errors() {
         let b = echo();
         let cases = [
-            (None, 400, "Body contents: Type is 'NoneType', but 'dict' is expected"),
-            (Some(json!([])), 400, "Body contents: Type is 'list', but 'dict' is expected"),
-            (Some(json!({})), 400, "Missing 'fields' query argument"),
             (
-                Some(json!({"fields": "name"})),
-                502,
-                "Failed to parse request: Cannot convert value '[\"node\", \"name\", null]', error: Unable to read list",
+                None,
+                "Body contents: Type is 'NoneType', but 'dict' is expected",
             ),
             (
-                Some(json!({"fields": null})),
-                502,
-                "Failed to parse request: Cannot convert value '[\"node\", null, null]', error: Unable to read list",
+                Some(json!([])),
+                "Body contents: Type is 'list', but 'dict' is expected",
             ),
-            (
-                Some(json!({"fields": [1]})),
-                502,
-                "Failed to parse request: Cannot convert value '[\"node\", [1], null]', error: Unable to read String",
-            ),
-            (
-                Some(json!({"fields": ["name"], "qfilter": "bad"})),
-                502,
-                "Failed to parse request: Cannot convert value '[\"node\", [\"name\"], \"bad\"]', error: Cannot deserialise filter: expected array [string, args], got \"bad\"",
-            ),
+            (Some(json!({})), "Missing 'fields' query argument"),
         ];
-        for (body, code, msg) in cases {
+        for (body, msg) in cases {
             let e = query_put(call(&b, "query", &["node"], "", body.clone()))
                 .await
                 .unwrap_err();
-            assert_eq!((e.code, e.message.as_str()), (code, msg), "{body:?}");
+            assert_eq!((e.code, e.message.as_str()), (400, msg), "{body:?}");
         }
         assert!(b.calls().is_empty());
     }
 
+    /// Field lists, filters and resources go to the master as given; its
+    /// decoding failures are 502 and its refusals 500, with its message.
     #[tokio::test]
-    async fn resources_luxid_does_not_serve() {
+    async fn master_decodes_the_arguments() {
         let b = echo();
-        let e = query_get(call(&b, "query", &["foo"], "fields=name", None))
-            .await
-            .unwrap_err();
+        let got = query_put(call(
+            &b,
+            "query",
+            &["os"],
+            "",
+            Some(json!({"fields": "name", "qfilter": "bad"})),
+        ))
+        .await
+        .unwrap();
+        assert_eq!(got["args"], json!(["os", "name", "bad"]));
+
+        let detail =
+            "Cannot convert value '[\"node\", \"name\", null]', error: Unable to read list";
+        let b = FakeBackend::new(move |_, _| Err(ganeti_luxi::request_parse_error(detail)));
+        let e = query_put(call(
+            &b,
+            "query",
+            &["node"],
+            "",
+            Some(json!({"fields": "name"})),
+        ))
+        .await
+        .unwrap_err();
         assert_eq!(e.code, 502);
-        assert_eq!(
-            e.message,
-            "Failed to parse request: Cannot convert value '[\"foo\", [\"name\"], null]', error: Can't parse value 'foo' as neitherQueryTypeLuxi nor QueryTypeOp"
-        );
-        let e = query_get(call(&b, "query", &["os"], "fields=name", None))
-            .await
-            .unwrap_err();
-        assert_eq!(
-            (e.code, e.message.as_str()),
-            (500, "Query 'ItemTypeOpCode QROs' not supported")
-        );
+        assert_eq!(e.message, format!("Failed to parse request: {detail}"));
+
+        let b = FakeBackend::new(|_, _| {
+            Err(ganeti_types::GanetiError::Generic(
+                "QueryFields 'ItemTypeOpCode QRCluster' not supported".into(),
+            ))
+        });
         let e = fields_get(call(&b, "query_fields", &["cluster"], "fields=name", None))
             .await
             .unwrap_err();
@@ -344,22 +238,6 @@ mod tests {
             (e.code, e.message.as_str()),
             (500, "QueryFields 'ItemTypeOpCode QRCluster' not supported")
         );
-        let e = fields_get(call(&b, "query_fields", &["extstorage"], "", None))
-            .await
-            .unwrap_err();
-        assert_eq!(
-            e.message,
-            "Failed to parse request: Cannot convert value '[\"extstorage\", null]', error: Can't parse value 'extstorage' as neitherQueryTypeLuxi nor QueryTypeOp"
-        );
-        assert!(b.calls().is_empty());
-        for r in [
-            "group", "export", "instance", "job", "lock", "network", "node", "filter",
-        ] {
-            query_get(call(&b, "query", &[r], "fields=name", None))
-                .await
-                .unwrap();
-        }
-        assert_eq!(b.calls().len(), 8);
     }
 
     #[tokio::test]
@@ -411,13 +289,5 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(e.code, 500);
-    }
-
-    #[test]
-    fn luxid_json_rendering() {
-        assert_eq!(
-            haskell_json(&json!(["a\"\\", {"k": [1, 2.0, 2.5, true, null]}, "é\u{1}"])),
-            r#"["a\"\\", {"k": [1, 2, 2.5, true, null]}, "\u00e9\u0001"]"#
-        );
     }
 }
