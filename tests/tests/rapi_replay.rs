@@ -13,7 +13,7 @@ fn replay(c: &Cluster, phase: &str) {
         .arg(dir.join("replay_fixtures.py"))
         .arg("127.0.0.1")
         .arg(c.rapi_port.to_string())
-        .arg(dir.join("fixtures"))
+        .arg(ganeti_fixtures::rapi_dir())
         .arg(phase)
         .output()
         .expect("run the replay");

@@ -1,7 +1,6 @@
 //! Golden tests against the recorded behaviour of Ganeti 3.0.2's tools
-//! (`/work/shared/tools/ganeti-ref/fixtures/cli`): help texts, command
-//! listings, and every error that the client produces without a master.
-//! Tests skip (with a note) when the fixtures are not available.
+//! (`ganeti-fixtures`, `cli`): help texts, command listings, and every
+//! error that the client produces without a master.
 
 use crate::cmd::testutil::{fixture, run_cmd};
 use crate::commands::GroupDef;

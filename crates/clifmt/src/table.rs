@@ -631,19 +631,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const FIXTURES: &str = "/work/shared/tools/ganeti-ref/fixtures/cli";
-
-    /// The stdout of a fixture, or `None` (with a loud note) when the
-    /// fixtures are not on this machine.
+    /// What Ganeti 3.0.2 printed for a recorded case.
     fn fixture(name: &str) -> Option<String> {
-        let path = format!("{FIXTURES}/{name}.out");
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Some(text),
-            Err(err) => {
-                eprintln!("SKIPPED: fixture {path} not readable: {err}");
-                None
-            }
-        }
+        ganeti_fixtures::cli(&format!("{name}.out"))
     }
 
     fn lines(out: &[String]) -> String {

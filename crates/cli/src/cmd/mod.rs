@@ -196,18 +196,9 @@ pub mod testutil {
         out
     }
 
-    /// A fixture file's content, or `None` (with a note) when the
-    /// reference fixtures are not available.
-    pub fn fixture(name: &str) -> Option<String> {
-        let path = format!("/work/shared/tools/ganeti-ref/fixtures/cli/{name}");
-        match std::fs::read_to_string(&path) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                eprintln!("SKIPPED: fixture {path} not readable: {e}");
-                None
-            }
-        }
-    }
+    /// A recording of Ganeti 3.0.2's tools, or `None` when Ganeti has
+    /// no such recording.
+    pub use ganeti_fixtures::cli as fixture;
 }
 
 #[cfg(test)]
