@@ -156,9 +156,14 @@ fn gather_consoles(m: &Master, cfg: &ConfigData, live: &mut LiveData) {
             continue;
         };
         let disks = cfg.instance_disks(inst);
+        let host = console_host(cfg, &inst.primary_node);
         let console = ganeti_node::InstanceSpec::from_config(&cfg.cluster, inst, &disks)
             .map_err(|e| e.to_string())
-            .and_then(|spec| m.node.instance_console(&spec).map_err(|e| e.to_string()));
+            .and_then(|spec| {
+                m.node
+                    .instance_console(&spec, &host)
+                    .map_err(|e| e.to_string())
+            });
         match console.map(serde_json::to_value) {
             Ok(Ok(v)) => {
                 live.consoles.insert(uuid, v);
@@ -166,6 +171,20 @@ fn gather_consoles(m: &Master, cfg: &ConfigData, live: &mut LiveData) {
             Ok(Err(e)) => tracing::warn!("console of {}: {e}", inst.name),
             Err(e) => tracing::warn!("console of {}: {e}", inst.name),
         }
+    }
+}
+
+/// The primary node of an instance as its console is reached: name and
+/// the node's effective `ssh_port`.
+fn console_host(cfg: &ConfigData, node_uuid: &str) -> ganeti_node::ConsoleHost {
+    let node = cfg.nodes.get(node_uuid);
+    let ssh_port = node
+        .map(|n| crate::cmdlib::node::filled_ndparams(cfg, n))
+        .and_then(|nd| nd.get("ssh_port").and_then(Value::as_u64))
+        .and_then(|p| u16::try_from(p).ok());
+    ganeti_node::ConsoleHost {
+        node_name: node.map(|n| n.name.clone()).unwrap_or_default(),
+        ssh_port,
     }
 }
 

@@ -68,6 +68,12 @@ pub enum NodeError {
     /// Stop of an instance the hypervisor does not run.
     #[error("Failed to stop instance {instance}: not running")]
     NotRunning { instance: String },
+    /// The hypervisor cannot change devices of a running instance.
+    #[error("Hotplug is not supported for instance {instance} by the {hypervisor} hypervisor")]
+    HotplugUnsupported {
+        instance: String,
+        hypervisor: &'static str,
+    },
     /// Reboot of an instance the hypervisor does not run.
     #[error("Cannot reboot instance '{instance}' that is not running")]
     RebootNotRunning { instance: String },

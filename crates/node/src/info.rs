@@ -133,13 +133,47 @@ pub struct InstanceRuntime {
     pub time: f64,
 }
 
-/// How to reach an instance's console.
+/// How to reach an instance's console: Ganeti's `InstanceConsole`, whose
+/// serialized form (`kind` plus the fields of that kind) is what
+/// `/2/instances/[name]/console` returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ConsoleInfo {
     /// No console; the message says why (Ganeti's kind `msg`).
     #[serde(rename = "msg")]
     Message { instance: String, message: String },
+    /// A command to run on `host` over ssh (the serial console of kvm).
+    Ssh {
+        instance: String,
+        host: String,
+        port: Option<u16>,
+        user: String,
+        command: Vec<String>,
+    },
+    /// A VNC server.
+    Vnc {
+        instance: String,
+        host: String,
+        port: u32,
+        display: u32,
+    },
+    /// A SPICE server.
+    Spice {
+        instance: String,
+        host: String,
+        port: u32,
+    },
+}
+
+/// Where the console of an instance is reached from: its primary node, as
+/// the master knows it (a node does not know its own cluster name or the
+/// group's ssh port).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleHost {
+    /// The primary node's name.
+    pub node_name: String,
+    /// The node's `ssh_port` ndparam.
+    pub ssh_port: Option<u16>,
 }
 
 /// Status of a block device on its node (Ganeti's `BlockDevStatus`).

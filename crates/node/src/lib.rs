@@ -30,12 +30,14 @@ use std::path::Path;
 pub use error::{NodeError, PathRefusal};
 pub use host::HostProbe;
 pub use info::{
-    BlockDevStatus, ConsoleInfo, HvInstanceState, HvNodeInfo, InstanceRuntime, NodeInfo,
-    StorageInfo, StorageType, StorageUnit,
+    BlockDevStatus, ConsoleHost, ConsoleInfo, HvInstanceState, HvNodeInfo, InstanceRuntime,
+    NodeInfo, StorageInfo, StorageType, StorageUnit,
 };
 pub use local::{LocalNode, LocalNodeOptions};
 pub use os::{InvalidOs, OsDefinition, OsDiagnosis};
-pub use spec::{AttachedDisk, DiskMode, DiskPath, DiskSpec, InstanceSpec, NicSpec, RebootType};
+pub use spec::{
+    AttachedDisk, DiskMode, DiskPath, DiskSpec, HotplugAction, InstanceSpec, NicSpec, RebootType,
+};
 pub use storage::FileStoragePolicy;
 
 /// What the master can ask of a node.
@@ -82,8 +84,21 @@ pub trait NodeApi: Send + Sync + std::fmt::Debug {
         shutdown_timeout_secs: u64,
     ) -> Result<(), NodeError>;
 
-    /// How to reach the instance's console.
-    fn instance_console(&self, inst: &InstanceSpec) -> Result<ConsoleInfo, NodeError>;
+    /// How to reach the instance's console from its primary node `host`.
+    fn instance_console(
+        &self,
+        inst: &InstanceSpec,
+        host: &ConsoleHost,
+    ) -> Result<ConsoleInfo, NodeError>;
+
+    /// Change the devices of a running instance without restarting it.
+    /// Fails with [`NodeError::NotRunning`] if it does not run and with
+    /// [`NodeError::HotplugUnsupported`] if its hypervisor cannot.
+    fn instance_hotplug(
+        &self,
+        inst: &InstanceSpec,
+        action: &HotplugAction,
+    ) -> Result<(), NodeError>;
 
     /// Create a disk at its size; refuses to overwrite an existing one.
     fn blockdev_create(&self, disk: &DiskSpec) -> Result<DiskPath, NodeError>;

@@ -16,9 +16,11 @@ use ganeti_types::Paths;
 
 use crate::host::HostProbe;
 use crate::hypervisor::{self, Hypervisor, Hypervisors};
-use crate::info::{BlockDevStatus, ConsoleInfo, InstanceRuntime, NodeInfo, StorageUnit};
+use crate::info::{
+    BlockDevStatus, ConsoleHost, ConsoleInfo, InstanceRuntime, NodeInfo, StorageUnit,
+};
 use crate::os::{self, OsDiagnosis};
-use crate::spec::{AttachedDisk, DiskPath, DiskSpec, InstanceSpec, RebootType};
+use crate::spec::{AttachedDisk, DiskPath, DiskSpec, HotplugAction, InstanceSpec, RebootType};
 use crate::storage::{self, file, FileStoragePolicy, StorageDrivers};
 use crate::{NodeApi, NodeError};
 
@@ -199,8 +201,27 @@ impl NodeApi for LocalNode {
         }
     }
 
-    fn instance_console(&self, inst: &InstanceSpec) -> Result<ConsoleInfo, NodeError> {
-        Ok(self.hv(&inst.hypervisor)?.console(inst))
+    fn instance_console(
+        &self,
+        inst: &InstanceSpec,
+        host: &ConsoleHost,
+    ) -> Result<ConsoleInfo, NodeError> {
+        Ok(self.hv(&inst.hypervisor)?.console(inst, host))
+    }
+
+    fn instance_hotplug(
+        &self,
+        inst: &InstanceSpec,
+        action: &HotplugAction,
+    ) -> Result<(), NodeError> {
+        let hv = self.hv(&inst.hypervisor)?;
+        if !self.is_running(hv, &inst.name)? {
+            return Err(NodeError::NotRunning {
+                instance: inst.name.clone(),
+            });
+        }
+        let disks = self.gather_disks(inst)?;
+        hv.hotplug(inst, &disks, action)
     }
 
     fn blockdev_create(&self, disk: &DiskSpec) -> Result<DiskPath, NodeError> {
@@ -352,6 +373,7 @@ mod tests {
             vcpus: 1,
             disks,
             nics: vec![],
+            network_port: None,
         }
     }
 
@@ -739,7 +761,16 @@ mod tests {
         let f = Fixture::new(8192, 4096);
         let node = f.node();
         let mut i = inst("x", 128, vec![]);
-        match node.instance_console(&i).unwrap() {
+        match node
+            .instance_console(
+                &i,
+                &ConsoleHost {
+                    node_name: "n".into(),
+                    ssh_port: None,
+                },
+            )
+            .unwrap()
+        {
             ConsoleInfo::Message { instance, message } => {
                 assert_eq!(instance, "x");
                 assert_eq!(message, "Console not available for fake hypervisor");

@@ -216,6 +216,27 @@ pub struct InstanceSpec {
     /// Disks in instance order (`disk/0` first).
     pub disks: Vec<DiskSpec>,
     pub nics: Vec<NicSpec>,
+    /// The TCP port allocated to the instance (VNC/SPICE), if any.
+    #[serde(default)]
+    pub network_port: Option<u32>,
+}
+
+/// A change to a running instance's devices, made without restarting it
+/// (Ganeti's hotplug). Indices refer to `InstanceSpec::disks`/`nics` of the
+/// spec sent along, which already has the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum HotplugAction {
+    /// Disk `index` grew to its `size_mib`; tell the guest at once.
+    DiskResized { index: usize },
+    /// Disk `index` is new and created; attach it.
+    DiskAdd { index: usize },
+    /// This disk is no longer the instance's; detach it.
+    DiskRemove { disk: DiskSpec },
+    /// NIC `index` is new; plug it in.
+    NicAdd { index: usize },
+    /// This NIC is no longer the instance's; unplug it.
+    NicRemove { nic: NicSpec },
 }
 
 impl InstanceSpec {
@@ -269,6 +290,7 @@ impl InstanceSpec {
             vcpus,
             disks,
             nics,
+            network_port: inst.network_port,
         })
     }
 }

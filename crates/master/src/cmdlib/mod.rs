@@ -12,7 +12,7 @@ mod group;
 mod instance;
 pub(crate) mod ipolicy;
 mod network;
-mod node;
+pub(crate) mod node;
 mod os;
 mod tags;
 mod test_delay;

@@ -20,7 +20,7 @@ use std::time::Duration;
 use crate::fsutil;
 use crate::host::HostProbe;
 use crate::hypervisor::Hypervisor;
-use crate::info::{ConsoleInfo, HvInstanceState, HvNodeInfo, InstanceRuntime};
+use crate::info::{ConsoleHost, ConsoleInfo, HvInstanceState, HvNodeInfo, InstanceRuntime};
 use crate::spec::{AttachedDisk, InstanceSpec};
 use crate::NodeError;
 
@@ -277,7 +277,7 @@ impl Hypervisor for FakeHypervisor {
         }
     }
 
-    fn console(&self, inst: &InstanceSpec) -> ConsoleInfo {
+    fn console(&self, inst: &InstanceSpec, _host: &ConsoleHost) -> ConsoleInfo {
         ConsoleInfo::Message {
             instance: inst.name.clone(),
             message: "Console not available for fake hypervisor".into(),
@@ -329,6 +329,7 @@ mod tests {
             vcpus: 2,
             disks: vec![],
             nics: vec![],
+            network_port: None,
         }
     }
 

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use ganeti_types::{constants, Paths};
 
 use crate::host::HostProbe;
-use crate::info::{ConsoleInfo, HvNodeInfo, InstanceRuntime};
-use crate::spec::{AttachedDisk, InstanceSpec};
+use crate::info::{ConsoleHost, ConsoleInfo, HvNodeInfo, InstanceRuntime};
+use crate::spec::{AttachedDisk, HotplugAction, InstanceSpec};
 use crate::NodeError;
 
 pub use fake::FakeHypervisor;
@@ -58,8 +58,23 @@ pub trait Hypervisor: Send + Sync + Debug {
     /// Reboot the guest without recreating the VM (a "soft" reboot).
     fn reboot(&self, inst: &InstanceSpec) -> Result<(), NodeError>;
 
-    /// How to reach the instance's console.
-    fn console(&self, inst: &InstanceSpec) -> ConsoleInfo;
+    /// How to reach the instance's console from `host` (its primary node).
+    fn console(&self, inst: &InstanceSpec, host: &ConsoleHost) -> ConsoleInfo;
+
+    /// Change a running instance's devices without restarting it; `disks`
+    /// are the instance's attached disks, in `inst.disks` order. The
+    /// default refuses, for hypervisors that cannot hotplug.
+    fn hotplug(
+        &self,
+        inst: &InstanceSpec,
+        _disks: &[AttachedDisk],
+        _action: &HotplugAction,
+    ) -> Result<(), NodeError> {
+        Err(NodeError::HotplugUnsupported {
+            instance: inst.name.clone(),
+            hypervisor: self.name(),
+        })
+    }
 
     /// A problem description if the hypervisor cannot work on this node.
     fn verify(&self) -> Option<String>;
@@ -219,7 +234,7 @@ mod tests {
         fn reboot(&self, _: &InstanceSpec) -> Result<(), NodeError> {
             Ok(())
         }
-        fn console(&self, inst: &InstanceSpec) -> ConsoleInfo {
+        fn console(&self, inst: &InstanceSpec, _: &ConsoleHost) -> ConsoleInfo {
             ConsoleInfo::Message {
                 instance: inst.name.clone(),
                 message: String::new(),
@@ -243,6 +258,7 @@ mod tests {
             vcpus: 1,
             disks: vec![],
             nics: vec![],
+            network_port: None,
         }
     }
 
