@@ -3,6 +3,9 @@
 # black-box tests that start real clusters in temporary roots.
 # The RAPI tests drive the cluster with Ganeti's official Python client
 # (Debian package python3-ganeti-rapi); it is installed here when missing.
+# The real-VM tier (tests/tests/kvm.rs) needs QEMU, a few tools and a tiny
+# guest (tests/guest/build-guest.sh); they are installed/built here. Where
+# that is impossible (not root, apt failing) the tier skips, loudly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! /usr/bin/python3 -c 'import ganeti.rapi.client' 2>/dev/null; then
@@ -14,5 +17,78 @@ if ! /usr/bin/python3 -c 'import ganeti.rapi.client' 2>/dev/null; then
     sudo apt-get install -y -qq python3-ganeti-rapi >/dev/null
   fi
 fi
+
+# ---- the kvm tier -------------------------------------------------------
+kvm_skip() {
+  echo "" >&2
+  echo "########################################################################" >&2
+  echo "## WARNING: the kvm tier (tests/tests/kvm.rs) will SKIP its tests:" >&2
+  echo "##   $*" >&2
+  echo "########################################################################" >&2
+  echo "" >&2
+}
+
+apt_q() {
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -q "$@"
+}
+
+# QEMU comes from bookworm-backports: the machine's qemu-utils is the
+# backports build, and bookworm's own qemu-system-x86 (7.2) conflicts with it.
+add_backports() {
+  grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/ && return 0
+  grep -qs 'VERSION_CODENAME=bookworm' /etc/os-release || return 0
+  local mirror
+  mirror=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+  [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+  echo "adding bookworm-backports ($mirror) to the apt sources for qemu-system-x86" >&2
+  cat > /etc/apt/sources.list.d/bookworm-backports.sources <<EOF
+Types: deb
+URIs: $mirror
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  apt_q update >/dev/null
+}
+
+kvm_deps() {
+  local missing=()
+  command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+  dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+  command -v cpio >/dev/null || missing+=(cpio)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v socat >/dev/null || missing+=(socat)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    kvm_skip "not root, cannot install ${missing[*]}"
+    return 1
+  fi
+  echo "installing for the kvm tier: ${missing[*]}" >&2
+  local qemu=() rest=()
+  for p in "${missing[@]}"; do
+    if [ "$p" = qemu-system-x86 ]; then qemu=(qemu-system-x86); else rest+=("$p"); fi
+  done
+  if [ ${#rest[@]} -gt 0 ] && ! apt_q install -y --no-install-recommends "${rest[@]}" >/dev/null 2>&1; then
+    apt_q update >/dev/null 2>&1 || true
+    apt_q install -y --no-install-recommends "${rest[@]}" >/dev/null 2>&1 ||
+      { kvm_skip "apt-get install ${rest[*]} failed"; return 1; }
+  fi
+  if [ ${#qemu[@]} -gt 0 ]; then
+    local target=()
+    if grep -qs 'VERSION_CODENAME=bookworm' /etc/os-release; then
+      add_backports || { kvm_skip "cannot add bookworm-backports to apt"; return 1; }
+      target=(-t bookworm-backports)
+    fi
+    apt_q install -y --no-install-recommends "${target[@]}" qemu-system-x86 >/dev/null 2>&1 ||
+      { kvm_skip "apt-get install qemu-system-x86 ${target[*]} failed"; return 1; }
+  fi
+}
+
+export GANETI_TEST_GUEST_DIR=${GANETI_TEST_GUEST_DIR:-$PWD/target/guest}
+if kvm_deps; then
+  tests/guest/build-guest.sh "$GANETI_TEST_GUEST_DIR" ||
+    kvm_skip "building the test guest failed (tests/guest/build-guest.sh, output above)"
+fi
+
 cargo build --workspace --bins
 cargo test --workspace --no-fail-fast "$@"

@@ -2,6 +2,9 @@
 //! real files, real unix socket) in a temporary root, driven only through
 //! the `gnt-*` binaries, exactly as an operator would.
 
+pub mod kvm;
+pub mod rapi;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -77,11 +80,26 @@ pub struct Cluster {
     env: std::sync::Mutex<Vec<(String, String)>>,
     /// Daemons this test started itself (reaped on drop).
     children: std::sync::Mutex<Vec<std::process::Child>>,
+    /// Network namespace the tools and the daemon run in (`ip netns exec`).
+    netns: Option<String>,
 }
 
 impl Cluster {
     /// A root with the noop OS installed, not yet initialised.
     pub fn empty() -> Self {
+        Self::empty_in(None)
+    }
+
+    /// Like [`Cluster::empty`], but every gnt-* command, and so the daemon
+    /// `gnt-cluster init` starts, runs inside the network namespace `netns`
+    /// (which must exist), as does a daemon [`Cluster::start_daemon`]
+    /// starts. Tests with real guest networking need this: the daemon
+    /// opens the instances' tap devices in its own namespace.
+    pub fn empty_in_netns(netns: &str) -> Self {
+        Self::empty_in(Some(netns))
+    }
+
+    fn empty_in(netns: Option<&str>) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("gnt-e2e")
             .tempdir()
@@ -112,23 +130,24 @@ impl Cluster {
             rapi_port: free_port(),
             env: std::sync::Mutex::new(Vec::new()),
             children: std::sync::Mutex::new(Vec::new()),
+            netns: netns.map(str::to_owned),
         }
     }
 
     /// An initialised, running cluster.
     pub fn init() -> Self {
         let c = Self::empty();
-        c.gnt(&[
-            "gnt-cluster",
-            "init",
-            "--master-ip",
-            "127.0.0.1",
-            "--nic-parameters",
-            "link=br0",
-            "cluster.example.com",
-        ])
-        .ok();
+        c.init_with(&["--nic-parameters", "link=br0"]);
         c
+    }
+
+    /// `gnt-cluster init` of this (empty) root with `--master-ip 127.0.0.1`
+    /// and `options`, asserting success.
+    pub fn init_with(&self, options: &[&str]) {
+        let mut argv = vec!["gnt-cluster", "init", "--master-ip", "127.0.0.1"];
+        argv.extend_from_slice(options);
+        argv.push("cluster.example.com");
+        self.gnt(&argv).ok();
     }
 
     /// The cluster root.
@@ -136,20 +155,57 @@ impl Cluster {
         self.dir.path()
     }
 
-    /// Run a gnt-* command against this cluster.
-    pub fn gnt(&self, argv: &[&str]) -> Run {
-        let o = Command::new(self.links.join(argv[0]))
-            .args(&argv[1..])
+    /// A command for `program`, inside the cluster's network namespace
+    /// if it has one.
+    fn command(&self, program: &Path) -> Command {
+        match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(program);
+                c
+            }
+            None => Command::new(program),
+        }
+    }
+
+    /// A gnt-* command set up for this cluster (root, daemon, node name).
+    fn gnt_command(&self, argv: &[&str]) -> Command {
+        let mut c = self.command(&self.links.join(argv[0]));
+        c.args(&argv[1..])
             .env("GANETI_ROOT", self.root())
             .env("GANETID", bin_dir().join("ganetid"))
             .env("GANETI_NODE_NAME", "node1.example.com")
             .env("GANETI_RAPI_BIND", "127.0.0.1")
             .env("GANETI_RAPI_PORT", self.rapi_port.to_string())
             .env_remove("GNT_INSTANCE_LIST")
-            .envs(self.extra_env())
-            .output()
+            .envs(self.extra_env());
+        c
+    }
+
+    /// Run a gnt-* command against this cluster.
+    pub fn gnt(&self, argv: &[&str]) -> Run {
+        Run::from(self.gnt_command(argv).output().expect("run gnt"))
+    }
+
+    /// Run a gnt-* command with `input` on its stdin, kept open `hold`
+    /// longer (e.g. for `gnt-instance console`, which stops relaying
+    /// shortly after its input ends).
+    pub fn gnt_input(&self, argv: &[&str], input: &[u8], hold: Duration) -> Run {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = self
+            .gnt_command(argv)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("run gnt");
-        Run::from(o)
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(input);
+            let _ = stdin.flush();
+            std::thread::sleep(hold);
+        }
+        Run::from(child.wait_with_output().expect("wait for gnt"))
     }
 
     /// Set an environment variable for every later command and daemon start.
@@ -221,7 +277,7 @@ impl Cluster {
             .append(true)
             .open(self.root().join("var/log/ganeti/ganetid.log"))
             .expect("log");
-        Command::new(bin_dir().join("ganetid"))
+        self.command(&bin_dir().join("ganetid"))
             .arg("--root")
             .arg(self.root())
             .env("GANETI_RAPI_BIND", "127.0.0.1")
@@ -306,6 +362,8 @@ impl Drop for Cluster {
                 let _ = c.wait();
             }
         }
+        // VMs outlive the daemon by design; the ones of this root go now.
+        kvm::kill_vms(self.root());
     }
 }
 

@@ -212,6 +212,14 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
         let merged = params::fill(&[&constants::hv_defaults(hv), &checked]);
         hvparams.insert(hv.clone(), json!(merged));
     }
+    // Ganeti's InitCluster: every hypervisor's full dict passes its syntax check
+    for (hv, p) in &hvparams {
+        let full = p.as_object().cloned().unwrap_or_default();
+        ganeti_types::hvparams::check_syntax(hv, &full).map_err(|e| match e {
+            ganeti_types::GanetiError::Hypervisor(m) => BootstrapError::Hypervisor(m),
+            other => to_err(other),
+        })?;
+    }
     let mut be = force_dict_types(&opts.beparams, params::BE_TYPES, false).map_err(to_err)?;
     upgrade_beparams(&mut be);
     let be = params::fill(&[&constants::be_defaults(), &be]);
@@ -320,7 +328,8 @@ pub fn build_config(opts: &InitOptions, paths: &Paths) -> Result<ConfigData, Boo
         blacklisted_os: vec![],
         primary_ip_family: 4,
         prealloc_wipe_disks: opts.prealloc_wipe_disks.unwrap_or(false),
-        highest_used_port: 11000,
+        // Ganeti: FIRST_DRBD_PORT - 1, so the first port handed out is 11000
+        highest_used_port: constants::FIRST_DRBD_PORT - 1,
         tcpudp_port_pool: vec![],
         install_image: opts.install_image.clone().unwrap_or_default(),
         instance_communication_network: String::new(),
@@ -588,7 +597,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = Paths::new(d.path());
         let mut o = opts(d.path());
-        o.enabled_hypervisors = vec!["kvm".into()];
+        o.enabled_hypervisors = vec!["xen-pvm".into()];
         assert!(build_config(&o, &p)
             .unwrap_err()
             .to_string()
@@ -618,5 +627,55 @@ mod tests {
         o.ipolicy
             .insert("std".into(), json!({"memory-size": 99999999}));
         assert!(build_config(&o, &p).is_err());
+    }
+
+    #[test]
+    fn kvm_clusters() {
+        let d = tempfile::tempdir().unwrap();
+        let p = Paths::new(d.path());
+        let mut o = opts(d.path());
+        o.enabled_hypervisors = vec!["kvm".into(), "fake".into()];
+        o.hvparams
+            .insert("kvm".into(), json!({"kernel_path": "", "acpi": "false"}));
+        let cfg = build_config(&o, &p).unwrap();
+        assert_eq!(cfg.cluster.default_hypervisor, "kvm");
+        let kvm = cfg.cluster.hv_defaults("kvm");
+        assert_eq!(kvm.len(), constants::hv_defaults("kvm").len());
+        assert_eq!(kvm["kernel_path"], json!(""));
+        assert_eq!(kvm["acpi"], json!(false));
+        assert_eq!(kvm["kvm_path"], json!("/usr/bin/kvm"));
+        // the first network port handed out will be Ganeti's first, 11000
+        assert_eq!(cfg.cluster.highest_used_port, 10999);
+        assert!(cfg.cluster.tcpudp_port_pool.is_empty());
+        // bad kvm parameters: Ganeti's HypervisorError, nothing written
+        for (given, msg) in [
+            (
+                json!({"boot_order": "cdrom"}),
+                "Cannot boot from cdrom without an ISO path",
+            ),
+            (
+                json!({"migration_port": 0}),
+                "Parameter 'migration_port' fails syntax check: invalid port number (current value: '0')",
+            ),
+            (
+                json!({"cpu_mask": "3-1"}),
+                "Parameter 'cpu_mask' fails syntax check: Multiple CPU mask definition is not well-formed (current value: '3-1')",
+            ),
+        ] {
+            let mut o = opts(d.path());
+            o.enabled_hypervisors = vec!["kvm".into()];
+            o.hvparams.insert("kvm".into(), given);
+            let e = build_config(&o, &p).unwrap_err();
+            assert_eq!(e.to_string(), msg);
+            assert_eq!(e.to_ganeti().class_name(), "HypervisorError");
+        }
+        // kvm parameters are checked even when kvm is not enabled, as Ganeti does
+        let mut o = opts(d.path());
+        o.hvparams
+            .insert("kvm".into(), json!({"nic_type": "virtio"}));
+        assert!(build_config(&o, &p)
+            .unwrap_err()
+            .to_string()
+            .starts_with("Parameter 'nic_type' fails syntax check"));
     }
 }

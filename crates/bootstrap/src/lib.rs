@@ -24,6 +24,10 @@ pub enum BootstrapError {
     /// A parameter is malformed.
     #[error("{0}")]
     Parameter(String),
+    /// Hypervisor parameters failed the hypervisor's syntax check
+    /// (Ganeti's HypervisorError).
+    #[error("{0}")]
+    Hypervisor(String),
     /// Something failed while acting; what was written has been removed.
     #[error("{0}")]
     Exec(String),
@@ -46,6 +50,7 @@ impl BootstrapError {
                 ganeti_types::GanetiError::OpPrereq(msg.clone(), *class)
             }
             BootstrapError::Parameter(m) => ganeti_types::GanetiError::Parameter(m.clone()),
+            BootstrapError::Hypervisor(m) => ganeti_types::GanetiError::Hypervisor(m.clone()),
             BootstrapError::Exec(m) => ganeti_types::GanetiError::OpExec(m.clone()),
             BootstrapError::Daemon(e) => ganeti_types::GanetiError::OpExec(e.to_string()),
         }

@@ -22,6 +22,7 @@
 pub mod bootstrap;
 pub mod cmd;
 pub mod commands;
+pub mod console;
 pub mod context;
 pub mod errors;
 pub mod info;

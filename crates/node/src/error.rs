@@ -199,6 +199,240 @@ pub enum NodeError {
     /// A storage type this release cannot report on.
     #[error("Storage type '{storage_type}' is not supported by this release")]
     UnsupportedStorage { storage_type: &'static str },
+
+    // ---- networking ----------------------------------------------------
+    /// `/dev/net/tun` cannot be opened or refused to create the tap.
+    #[error("Cannot create tap device{}: {source}", name.as_deref().map(|n| format!(" '{n}'")).unwrap_or_default())]
+    TapCreate {
+        name: Option<String>,
+        #[source]
+        source: io::Error,
+    },
+    /// An interface name the kernel would refuse.
+    #[error("Invalid network interface name '{name}': {reason}")]
+    InvalidIfName { name: String, reason: &'static str },
+    /// The bridge of a bridged NIC does not exist on this node.
+    #[error("Bridge '{bridge}' of instance {instance} does not exist on this node (interface {ifname} not connected)")]
+    BridgeMissing {
+        bridge: String,
+        instance: String,
+        ifname: String,
+    },
+    /// The link of a bridged NIC exists but is not a bridge.
+    #[error(
+        "Link '{link}' of instance {instance} is not a bridge (interface {ifname} not connected)"
+    )]
+    NotABridge {
+        link: String,
+        instance: String,
+        ifname: String,
+    },
+    /// A NIC mode this node cannot set up (`openvswitch`, unknown modes).
+    #[error("NIC mode '{mode}' of instance {instance} is not supported on this node: {reason}")]
+    NicModeUnsupported {
+        mode: String,
+        instance: String,
+        reason: &'static str,
+    },
+    /// A routed NIC needs an IP address to route to.
+    #[error("Routed NIC {ifname} of instance {instance} has no IP address specified")]
+    RoutedWithoutIp { instance: String, ifname: String },
+    /// The NIC's `vlan` parameter cannot be parsed.
+    #[error("Invalid VLAN '{vlan}' of instance {instance}: {reason}")]
+    BadVlan {
+        vlan: String,
+        instance: String,
+        reason: &'static str,
+    },
+    /// VLANs on a bridge need the bridge's VLAN filtering (Ganeti's check).
+    #[error("Instance {instance} NIC {ifname} configured for VLAN support, but bridge {bridge} has VLAN filtering disabled")]
+    VlanFilteringDisabled {
+        instance: String,
+        ifname: String,
+        bridge: String,
+    },
+    /// A classic VLAN interface already uses the VLAN id (Ganeti's check).
+    #[error("VLAN {vid} of instance {instance} is in use by lower interface {device}")]
+    VlanInUse {
+        vid: u16,
+        instance: String,
+        device: String,
+    },
+    /// A network configuration command could not be started.
+    #[error("Failed to configure interface {ifname}: cannot run '{program}': {source}")]
+    NetCommandSpawn {
+        ifname: String,
+        program: String,
+        #[source]
+        source: io::Error,
+    },
+    /// A network configuration command failed; `stderr` is its own message.
+    #[error("Failed to configure interface {ifname}: '{command}' failed ({status}): {stderr}")]
+    NetCommand {
+        ifname: String,
+        command: String,
+        status: String,
+        stderr: String,
+    },
+    /// The output of a query command (`ip -j ...`) was not what it should be.
+    #[error("Failed to configure interface {ifname}: cannot understand the output of '{command}': {reason}")]
+    NetOutput {
+        ifname: String,
+        command: String,
+        reason: String,
+    },
+    /// Writing an interface's `/proc/sys/net` setting failed.
+    #[error("Failed to configure interface {ifname}: {}: {source}", path.display())]
+    NetSysctl {
+        ifname: String,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The operator's network script failed (Ganeti's wording).
+    #[error("Failed to configure interface {ifname}: {} {reason}; network configuration script output: {output}", script.display())]
+    NetScript {
+        ifname: String,
+        script: PathBuf,
+        reason: String,
+        output: String,
+    },
+
+    // ---- kvm -------------------------------------------------------------
+    /// The instance's kvm hypervisor parameters cannot be used.
+    #[error("Hypervisor error: invalid kvm parameters of instance {instance}: {source}")]
+    KvmParams {
+        instance: String,
+        #[source]
+        source: ganeti_types::GanetiError,
+    },
+    /// QEMU could not be started as asked; `reason` carries QEMU's own
+    /// message when it printed one.
+    #[error("Hypervisor error: Failed to start instance {instance}: {reason}")]
+    KvmStart { instance: String, reason: String },
+    /// A monitor (QMP) conversation with a running instance failed.
+    #[error("Hypervisor error: Failed to {action} instance {instance}: {source}")]
+    KvmMonitor {
+        action: &'static str,
+        instance: String,
+        #[source]
+        source: ganeti_qmp::QmpError,
+    },
+    /// An operation on a running instance (signal, pinning, hotplug) failed
+    /// or cannot be done as asked.
+    #[error("Hypervisor error: Failed to {action} instance {instance}: {reason}")]
+    KvmOp {
+        action: &'static str,
+        instance: String,
+        reason: String,
+    },
+    /// Cleanup asked for an instance whose QEMU still runs.
+    #[error("Hypervisor error: Cannot cleanup a live instance {instance}")]
+    KvmStillRunning { instance: String },
+
+    // ---- storage templates ---------------------------------------------
+    /// The template cannot rename its devices.
+    #[error("Rename is not supported for disk template '{template}'")]
+    RenameUnsupported { template: &'static str },
+    /// An LVM tool could not be started.
+    #[error("Can't run {tool}: {source}")]
+    LvmToolSpawn {
+        tool: String,
+        #[source]
+        source: io::Error,
+    },
+    /// An LVM tool did not finish in time and was killed.
+    #[error("{tool} did not finish within {secs} seconds and was killed")]
+    LvmToolTimeout { tool: String, secs: u64 },
+    /// An LVM report (`vgs`, `pvs`, `lvs`) failed.
+    #[error("Can't get the volume information: {reason} - {output}")]
+    LvmQuery {
+        tool: String,
+        reason: String,
+        output: String,
+    },
+    /// An LVM report line we do not understand.
+    #[error("Can't parse {tool} output: line '{line}'")]
+    LvmParse { tool: String, line: String },
+    /// A VG or LV name LVM (or Ganeti) does not allow.
+    #[error("Invalid LVM name '{name}'")]
+    InvalidLvmName { name: String },
+    /// The volume group does not exist (or is read-only).
+    #[error("Volume group \"{vg}\" not found")]
+    VgNotFound { vg: String },
+    /// No allocatable physical volume in the volume group.
+    #[error("Can't compute PV info for vg {vg}")]
+    NoPvInfo { vg: String },
+    /// A PV name with ':' (LVM would read it as an extent range).
+    #[error("Some of your PVs have the invalid character ':' in their name, this is not supported - please filter them out in lvm.conf using either 'filter' or 'preferred_names'")]
+    PvNameColon,
+    /// Not enough free space in the volume group for a new LV.
+    #[error("Not enough free space: required {required}, available {available}")]
+    NotEnoughVgSpace {
+        vg: String,
+        required: u64,
+        available: u64,
+    },
+    /// `lvcreate` failed (anything it left behind was removed).
+    #[error("LV create failed ({reason}): {output}")]
+    LvCreate { reason: String, output: String },
+    /// `lvremove` failed.
+    #[error("Can't lvremove: {reason} - {output}")]
+    LvRemove { reason: String, output: String },
+    /// `lvextend` failed with every allocation policy.
+    #[error("Can't grow LV {}: {output}", path.display())]
+    LvGrow { path: PathBuf, output: String },
+    /// `lvchange -ay` failed.
+    #[error("Can't activate lv {}: {output}", path.display())]
+    LvActivate { path: PathBuf, output: String },
+    /// `lvrename` failed.
+    #[error("Failed to rename the logical volume: {output}")]
+    LvRename { output: String },
+    /// A rename would move an LV to another volume group.
+    #[error("Can't move a logical volume across volume groups (from {from} to {to})")]
+    LvRenameAcrossVgs { from: String, to: String },
+    /// The LV of a disk does not exist.
+    #[error("Can't attach to LV {}: it does not exist", path.display())]
+    LvMissing { path: PathBuf },
+    /// A block device path that does not resolve below `/dev/`.
+    #[error("Full path '{}' lies outside /dev", resolved.display())]
+    BlockDevOutsideDev { resolved: PathBuf },
+    /// Something that is not a block device where one is expected.
+    #[error("{} is not a block device", path.display())]
+    NotABlockDevice { path: PathBuf },
+    /// No device at the path of an adopted disk.
+    #[error("Can't find device {}", path.display())]
+    BlockDevNotFound { path: PathBuf },
+    /// `stat` of a device path failed.
+    #[error("Error stat()'ing {}: {source}", path.display())]
+    BlockDevStat {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The size of a block device cannot be read.
+    #[error("Can't get the size of block device: {}: {source}", path.display())]
+    BlockDevSize {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// Adopted block devices cannot grow (Ganeti's wording).
+    #[error("Grow is not supported for PersistentBlockDev storage")]
+    BlockDevGrowUnsupported,
+    /// A storage listing tool failed (Ganeti's `StorageError`).
+    #[error("Failed to run '{tool}', command output: {output}")]
+    StorageList { tool: String, output: String },
+    /// A file storage listing without a directory to list.
+    #[error("No directory given to list for storage type '{storage_type}'")]
+    StorageListNoDir { storage_type: &'static str },
+    /// Summing up the files of a storage directory failed.
+    #[error("Can't compute the size of directory '{}': {source}", path.display())]
+    DirSize {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
 }
 
 impl NodeError {

@@ -19,8 +19,11 @@ pub enum StorageUnit {
     /// The shared file storage directory (`sharedfile` template).
     #[serde(rename = "sharedfile")]
     SharedFile { path: PathBuf },
-    /// An LVM volume group (`plain`, `drbd`; not in this release).
+    /// An LVM volume group (`plain`, `drbd`): size and free space.
     LvmVg { vg: String, exclusive_storage: bool },
+    /// The physical volumes of an LVM volume group: spindles, i.e. free
+    /// and total PVs with exclusive storage, zero without (as Ganeti).
+    LvmPv { vg: String, exclusive_storage: bool },
 }
 
 /// Ganeti's storage types (`ST_*`) that a [`StorageUnit`] can have.
@@ -32,6 +35,8 @@ pub enum StorageType {
     SharedFile,
     #[serde(rename = "lvm-vg")]
     LvmVg,
+    #[serde(rename = "lvm-pv")]
+    LvmPv,
 }
 
 impl StorageType {
@@ -41,6 +46,18 @@ impl StorageType {
             StorageType::File => "file",
             StorageType::SharedFile => "sharedfile",
             StorageType::LvmVg => "lvm-vg",
+            StorageType::LvmPv => "lvm-pv",
+        }
+    }
+
+    /// Parse the wire string (only the types this release handles).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "file" => Some(StorageType::File),
+            "sharedfile" => Some(StorageType::SharedFile),
+            "lvm-vg" => Some(StorageType::LvmVg),
+            "lvm-pv" => Some(StorageType::LvmPv),
+            _ => None,
         }
     }
 }
@@ -52,6 +69,7 @@ impl StorageUnit {
             StorageUnit::File { .. } => StorageType::File,
             StorageUnit::SharedFile { .. } => StorageType::SharedFile,
             StorageUnit::LvmVg { .. } => StorageType::LvmVg,
+            StorageUnit::LvmPv { .. } => StorageType::LvmPv,
         }
     }
 }
@@ -188,4 +206,92 @@ pub struct BlockDevStatus {
     /// Resync progress for mirrored devices; `None` when in sync.
     pub sync_percent: Option<f64>,
     pub is_degraded: bool,
+}
+
+/// A field of Ganeti's storage listing (`SF_*`) that the node fills in;
+/// `node` and `type` are the master's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageField {
+    Name,
+    Size,
+    Used,
+    Free,
+    Allocatable,
+}
+
+impl StorageField {
+    /// Parse the wire string.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "name" => Some(StorageField::Name),
+            "size" => Some(StorageField::Size),
+            "used" => Some(StorageField::Used),
+            "free" => Some(StorageField::Free),
+            "allocatable" => Some(StorageField::Allocatable),
+            _ => None,
+        }
+    }
+}
+
+/// What to list (Ganeti's `storage_list` RPC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageListRequest {
+    pub storage_type: StorageType,
+    /// File types: the cluster's directory, listed when `name` is unset.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Only this entity (a directory, VG or PV name).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The fields wanted; costly ones (the `used` of a directory) are
+    /// computed only when asked for.
+    pub fields: Vec<StorageField>,
+}
+
+/// One entity of a storage listing, MiB; fields not asked for (or not
+/// known) are `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageEntry {
+    pub name: String,
+    pub size: Option<u64>,
+    pub used: Option<u64>,
+    pub free: Option<u64>,
+    pub allocatable: bool,
+}
+
+/// A logical volume as the master's adoption checks see it (Ganeti's
+/// `lv_list` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LvInfo {
+    /// Size, MiB (rounded down).
+    pub size_mib: u64,
+    /// Not active.
+    pub inactive: bool,
+    /// Open, i.e. in use (a running VM, a mount).
+    pub online: bool,
+}
+
+/// What a node found at a device path offered for adoption.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockDevProbe {
+    /// The path, normalized as Ganeti does (`os.path.abspath`).
+    pub path: PathBuf,
+    pub state: BlockDevProbeState,
+}
+
+/// See [`BlockDevProbe`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum BlockDevProbeState {
+    /// A block device, adoptable.
+    Device {
+        size_mib: u64,
+        major: u32,
+        minor: u32,
+    },
+    /// Not below the node's adoptable root (Ganeti's `/dev/disk/`).
+    OutsideRoot { root: PathBuf },
+    /// Below the root but no block device there.
+    Missing,
 }

@@ -20,6 +20,7 @@ pub mod host;
 pub mod hypervisor;
 pub mod info;
 mod local;
+pub mod net;
 pub mod os;
 pub mod spec;
 pub mod storage;
@@ -29,6 +30,9 @@ use std::path::Path;
 
 pub use error::{NodeError, PathRefusal};
 pub use host::HostProbe;
+pub use info::{
+    BlockDevProbe, BlockDevProbeState, LvInfo, StorageEntry, StorageField, StorageListRequest,
+};
 pub use info::{
     BlockDevStatus, ConsoleHost, ConsoleInfo, HvInstanceState, HvNodeInfo, InstanceRuntime,
     NodeInfo, StorageInfo, StorageType, StorageUnit,
@@ -136,4 +140,28 @@ pub trait NodeApi: Send + Sync + std::fmt::Debug {
     /// (invalid ones with the reason), in search-path order (Ganeti's
     /// `os_diagnose` RPC).
     fn os_diagnose(&self) -> Result<Vec<OsDiagnosis>, NodeError>;
+
+    /// Ganeti's `storage_list`: the entities of a storage type (file
+    /// directories, LVM volume groups or physical volumes) with the fields
+    /// asked for.
+    fn storage_list(&self, req: &StorageListRequest) -> Result<Vec<StorageEntry>, NodeError>;
+
+    /// Logical volumes of these volume groups (all if empty) by `vg/lv`
+    /// (Ganeti's `lv_list`, for adopting LVs).
+    fn lv_list(&self, vgs: &[String]) -> Result<BTreeMap<String, LvInfo>, NodeError>;
+
+    /// Rename a disk's device to `new_logical_id` (Ganeti's
+    /// `blockdev_rename`; only LVs can be renamed).
+    fn blockdev_rename(
+        &self,
+        disk: &DiskSpec,
+        new_logical_id: &serde_json::Value,
+    ) -> Result<(), NodeError>;
+
+    /// What the node finds at device paths offered for `blockdev`
+    /// adoption: size and numbers, or why it cannot be adopted.
+    fn blockdev_probe(
+        &self,
+        devices: &[std::path::PathBuf],
+    ) -> Result<Vec<BlockDevProbe>, NodeError>;
 }

@@ -16,12 +16,13 @@ use ganeti_types::Paths;
 
 use crate::host::HostProbe;
 use crate::hypervisor::{self, Hypervisor, Hypervisors};
+use crate::info::{BlockDevProbe, LvInfo, StorageEntry, StorageListRequest};
 use crate::info::{
     BlockDevStatus, ConsoleHost, ConsoleInfo, InstanceRuntime, NodeInfo, StorageUnit,
 };
 use crate::os::{self, OsDiagnosis};
 use crate::spec::{AttachedDisk, DiskPath, DiskSpec, HotplugAction, InstanceSpec, RebootType};
-use crate::storage::{self, file, FileStoragePolicy, StorageDrivers};
+use crate::storage::{self, blockdev, file, FileStoragePolicy, LvmTools, StorageDrivers};
 use crate::{NodeApi, NodeError};
 
 /// Construction options of a [`LocalNode`].
@@ -32,6 +33,12 @@ pub struct LocalNodeOptions {
     /// Allowed file storage directories; default: the node's
     /// `file-storage-paths` file, or the default directories without it.
     pub file_storage_dirs: Option<Vec<PathBuf>>,
+    /// Directory holding the LVM tools (`lvcreate`, `lvs`, ...); default:
+    /// the usual sbin/bin directories. Tests put a fake there.
+    pub lvm_tools_dir: Option<PathBuf>,
+    /// Devices offered for `blockdev` adoption must be below this
+    /// directory; default Ganeti's `/dev/disk`.
+    pub adoptable_blockdev_root: Option<PathBuf>,
 }
 
 /// The node layer acting on this machine.
@@ -42,6 +49,7 @@ pub struct LocalNode {
     hypervisors: Hypervisors,
     storage: StorageDrivers,
     file_policy: FileStoragePolicy,
+    adoptable_root: PathBuf,
 }
 
 impl LocalNode {
@@ -59,10 +67,18 @@ impl LocalNode {
         };
         LocalNode {
             hypervisors: Hypervisors::new(&paths, &host),
-            storage: StorageDrivers::new(file_policy.clone()),
+            storage: StorageDrivers::new(
+                file_policy.clone(),
+                opts.lvm_tools_dir
+                    .map(LvmTools::in_dir)
+                    .unwrap_or_else(LvmTools::system),
+            ),
             paths,
             host,
             file_policy,
+            adoptable_root: opts
+                .adoptable_blockdev_root
+                .unwrap_or_else(|| PathBuf::from(blockdev::DEFAULT_ADOPTABLE_ROOT)),
         }
     }
 
@@ -116,7 +132,7 @@ impl NodeApi for LocalNode {
         let bootid = self.host.boot_id()?;
         let storage = storage
             .iter()
-            .map(storage::space_info)
+            .map(|u| self.storage.space_info(u))
             .collect::<Result<_, _>>()?;
         let hypervisors = hypervisors
             .iter()
@@ -267,6 +283,30 @@ impl NodeApi for LocalNode {
 
     fn os_diagnose(&self) -> Result<Vec<OsDiagnosis>, NodeError> {
         Ok(os::diagnose(&self.paths.os_search_path()))
+    }
+
+    fn storage_list(&self, req: &StorageListRequest) -> Result<Vec<StorageEntry>, NodeError> {
+        self.storage.list(req)
+    }
+
+    fn lv_list(&self, vgs: &[String]) -> Result<BTreeMap<String, LvInfo>, NodeError> {
+        storage::lvm::lv_list(self.storage.lvm(), vgs)
+    }
+
+    fn blockdev_rename(
+        &self,
+        disk: &DiskSpec,
+        new_logical_id: &serde_json::Value,
+    ) -> Result<(), NodeError> {
+        self.storage.for_disk(disk)?.rename(disk, new_logical_id)
+    }
+
+    fn blockdev_probe(&self, devices: &[PathBuf]) -> Result<Vec<BlockDevProbe>, NodeError> {
+        Ok(blockdev::probe(
+            &self.adoptable_root,
+            Path::new("/sys"),
+            devices,
+        ))
     }
 }
 
@@ -718,6 +758,7 @@ mod tests {
             LocalNodeOptions {
                 host: Some(HostProbe::with_proc_dir(&f.proc_dir)),
                 file_storage_dirs: Some(vec![custom.clone()]),
+                ..Default::default()
             },
         );
         node.blockdev_create(&disk_at(&custom.join("i/d0"), 1))
@@ -745,10 +786,10 @@ mod tests {
             node.blockdev_create(&dl),
             Err(NodeError::Diskless { .. })
         ));
-        let mut plain = d;
-        plain.template = DiskTemplate::Plain;
+        let mut drbd = d;
+        drbd.template = DiskTemplate::Drbd;
         assert!(matches!(
-            node.blockdev_create(&plain),
+            node.blockdev_create(&drbd),
             Err(NodeError::UnsupportedTemplate { .. })
         ));
         // a diskless instance starts without disks
@@ -775,6 +816,7 @@ mod tests {
                 assert_eq!(instance, "x");
                 assert_eq!(message, "Console not available for fake hypervisor");
             }
+            other => panic!("unexpected console {other:?}"),
         }
         i.hypervisor = "xen-pvm".into();
         assert!(matches!(

@@ -6,11 +6,20 @@ use serde_json::{json, Value};
 use crate::Dict;
 
 /// Hypervisors this release can run.
-pub const SUPPORTED_HYPERVISORS: &[&str] = &["fake"];
+pub const SUPPORTED_HYPERVISORS: &[&str] = &["fake", "kvm"];
+/// Hypervisors whose instances get a cluster-unique TCP port
+/// (`network_port`, Ganeti's `HTS_REQ_PORT`): kvm uses it for VNC/SPICE.
+pub const HTS_REQ_PORT: &[&str] = &["kvm", "xen-hvm"];
+/// First port of the cluster's port range (Ganeti's `FIRST_DRBD_PORT`);
+/// a new cluster's `highest_used_port` is one below it.
+pub const FIRST_DRBD_PORT: u32 = 11000;
+/// Last port the cluster hands out (Ganeti's `LAST_DRBD_PORT`).
+pub const LAST_DRBD_PORT: u32 = 14999;
 /// Every hypervisor name Ganeti knows (others are refused with a clear message).
 pub const KNOWN_HYPERVISORS: &[&str] = &["chroot", "fake", "kvm", "lxc", "xen-hvm", "xen-pvm"];
 /// Disk templates this release can run.
-pub const SUPPORTED_DISK_TEMPLATES: &[&str] = &["diskless", "file"];
+pub const SUPPORTED_DISK_TEMPLATES: &[&str] =
+    &["blockdev", "diskless", "file", "plain", "sharedfile"];
 /// Default MAC prefix.
 pub const DEFAULT_MAC_PREFIX: &str = "aa:00:00";
 /// Default candidate pool size.
@@ -43,12 +52,10 @@ pub fn be_defaults() -> Dict {
     }))
 }
 
-/// Hypervisor parameter defaults per hypervisor.
+/// Hypervisor parameter defaults per hypervisor (kept with the other
+/// per-hypervisor rules in [`crate::hvparams`]).
 pub fn hv_defaults(hv: &str) -> Dict {
-    match hv {
-        "fake" => obj(json!({"migration_mode": "live"})),
-        _ => Dict::new(),
-    }
+    crate::hvparams::defaults(hv)
 }
 
 /// NIC parameter defaults (`nicparams["default"]`); `link` is set at init.

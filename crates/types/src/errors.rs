@@ -80,6 +80,11 @@ pub enum GanetiError {
     /// A generic error from the Ganeti core.
     #[error("{0}")]
     Generic(String),
+    /// A hypervisor refused its parameters or an operation (Ganeti's
+    /// `HypervisorError`, a `GenericError` subclass: clients print it as
+    /// "Unhandled Ganeti error").
+    #[error("{0}")]
+    Hypervisor(String),
     /// The job was canceled while it waited.
     #[error("{0}")]
     Canceled(String),
@@ -130,6 +135,7 @@ impl GanetiError {
             GanetiError::Tag(_) => "TagError",
             GanetiError::Config(_) => "ConfigurationError",
             GanetiError::Generic(_) => "GenericError",
+            GanetiError::Hypervisor(_) => "HypervisorError",
             GanetiError::Canceled(_) => "JobCanceled",
             GanetiError::Retry(_) => "OpRetryError",
             GanetiError::Unsupported(_) => "OpCodeUnknown",
@@ -154,6 +160,7 @@ impl GanetiError {
             | GanetiError::Tag(m)
             | GanetiError::Config(m)
             | GanetiError::Generic(m)
+            | GanetiError::Hypervisor(m)
             | GanetiError::Canceled(m)
             | GanetiError::Retry(m)
             | GanetiError::Unsupported(m)
@@ -190,6 +197,7 @@ impl GanetiError {
             "ParameterError" => GanetiError::Parameter(msg),
             "TagError" => GanetiError::Tag(msg),
             "ConfigurationError" => GanetiError::Config(msg),
+            "HypervisorError" => GanetiError::Hypervisor(msg),
             "JobCanceled" => GanetiError::Canceled(msg),
             "OpRetryError" => GanetiError::Retry(msg),
             "OpCodeUnknown" => GanetiError::Unsupported(msg),
@@ -207,6 +215,7 @@ impl GanetiError {
             | GanetiError::Tag(m)
             | GanetiError::Config(m)
             | GanetiError::Generic(m)
+            | GanetiError::Hypervisor(m)
             | GanetiError::Canceled(m)
             | GanetiError::Retry(m)
             | GanetiError::Unsupported(m)
@@ -239,6 +248,9 @@ mod tests {
         let full = GanetiError::JobQueueFull("Job queue is full".into());
         assert_eq!(full.encode()[0], "JobQueueFull");
         assert_eq!(GanetiError::decode(&full.encode()), Some(full));
+        let hv = GanetiError::Hypervisor("Parameter 'x' is not supported".into());
+        assert_eq!(hv.encode()[0], "HypervisorError");
+        assert_eq!(GanetiError::decode(&hv.encode()), Some(hv));
         assert_eq!(GanetiError::decode(&json!("nope")), None);
     }
 

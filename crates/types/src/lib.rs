@@ -11,6 +11,7 @@
 pub mod config;
 pub mod constants;
 pub mod errors;
+pub mod hvparams;
 pub mod job;
 pub mod objects;
 pub mod os;

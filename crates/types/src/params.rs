@@ -52,12 +52,10 @@ pub const ND_TYPES: &[(&str, VType)] = &[
     ("ssh_port", VType::Int),
 ];
 
-/// Hypervisor parameter types for a hypervisor.
+/// Hypervisor parameter types for a hypervisor (the tables live with the
+/// other per-hypervisor rules in [`crate::hvparams`]).
 pub fn hv_types(hv: &str) -> &'static [(&'static str, VType)] {
-    match hv {
-        "fake" => &[("migration_mode", VType::Str)],
-        _ => &[],
-    }
+    crate::hvparams::types(hv)
 }
 
 /// Parse a size as Ganeti's `ParseUnit` does: plain numbers are MiB,

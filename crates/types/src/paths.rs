@@ -113,6 +113,15 @@ impl Paths {
     pub fn fake_hv_dir(&self) -> PathBuf {
         self.run_dir().join("fake-hypervisor")
     }
+    /// Runtime state of the kvm hypervisor (Ganeti's layout below it:
+    /// `pid/`, `uid/`, `ctrl/`, `conf/`, `nic/`, `instances/`, ...).
+    pub fn kvm_run_dir(&self) -> PathBuf {
+        self.run_dir().join("kvm-hypervisor")
+    }
+    /// Per-instance QEMU logs (Ganeti's `LOG_KVM_DIR`).
+    pub fn kvm_log_dir(&self) -> PathBuf {
+        self.log_dir().join("kvm")
+    }
     /// Hooks base directory.
     pub fn hooks_dir(&self) -> PathBuf {
         self.conf_dir().join("hooks")

@@ -1084,6 +1084,25 @@ fn do_console(
             }
             argv.push(format!("{}@{}", s("user"), s("host")));
             argv.push(command);
+            let serial = match console.get("command") {
+                Some(Value::Array(a)) => {
+                    crate::console::serial_socket(&a.iter().map(pystr::py_str).collect::<Vec<_>>())
+                }
+                _ => None,
+            };
+            if let (false, Some(path), true) =
+                (show_command, &serial, is_this_node(ctx, &s("host")))
+            {
+                return match crate::console::attach(path) {
+                    Ok(()) => Ok(0),
+                    Err(e) => Err(GanetiErr::exec(format!(
+                        "Connection to console of instance {} failed: {}: {e}",
+                        s("instance"),
+                        path.display()
+                    ))
+                    .into()),
+                };
+            }
             if show_command {
                 ctx.outln(
                     &argv
@@ -1112,6 +1131,14 @@ fn do_console(
         }
     }
     Ok(0)
+}
+
+/// Whether `node` is the machine this command runs on: the master node,
+/// where the gnt-* commands run.
+fn is_this_node(ctx: &Ctx<'_>, node: &str) -> bool {
+    std::fs::read_to_string(ctx.paths.ssconf("master_node"))
+        .map(|m| m.trim() == node)
+        .unwrap_or(false)
 }
 
 /// `utils.ShellQuote`.

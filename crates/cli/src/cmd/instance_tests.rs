@@ -908,3 +908,91 @@ fn disk_commands_build_ganeti_opcodes() {
         (&json!("other"), &json!({"a": "1"}), &json!({"pw": "x"}))
     );
 }
+
+#[test]
+fn modify_hotplug_flags() {
+    let (o, a) = parse_cmd(&GROUP, "modify", &["--hotplug", "--net", "add", "x"]);
+    let ModifyPlan::Op(op) = build_modify(&o, &a).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (&op["hotplug"], &op["hotplug_if_possible"]),
+        (&json!(true), &json!(false))
+    );
+    let (o, a) = parse_cmd(
+        &GROUP,
+        "modify",
+        &["--hotplug-if-possible", "--net", "0:remove", "x"],
+    );
+    let ModifyPlan::Op(op) = build_modify(&o, &a).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (&op["hotplug"], &op["hotplug_if_possible"]),
+        (&json!(false), &json!(true))
+    );
+    assert_eq!(op["nics"], json!([["remove", "0", {}]]));
+    let (o, a) = parse_cmd(&GROUP, "modify", &["--net", "add", "x"]);
+    let ModifyPlan::Op(op) = build_modify(&o, &a).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (&op["hotplug"], &op["hotplug_if_possible"]),
+        (&json!(false), &json!(false))
+    );
+
+    // a hot-modified NIC is unplugged and plugged again: Ganeti asks first
+    let hot_modify = [
+        "gnt-instance",
+        "modify",
+        "--hotplug",
+        "--net",
+        "0:link=br1",
+        "x",
+    ];
+    let env = master(
+        7,
+        vec![JobPlan::ok(json!([
+            ["nic.link/0", "br1"],
+            ["nic/0", "hotplug:done"]
+        ]))],
+        |_, _| None,
+    );
+    let (rc, _, _) = run_cmd(&env, &hot_modify);
+    assert_eq!(rc, 1);
+    assert!(submitted_ops(&env).is_empty());
+    let env = master(
+        7,
+        vec![JobPlan::ok(json!([
+            ["nic.link/0", "br1"],
+            ["nic/0", "hotplug:done"]
+        ]))],
+        |_, _| None,
+    );
+    env.answers.borrow_mut().push_back(Some("y".into()));
+    let (rc, out, _) = run_cmd(&env, &hot_modify);
+    assert_eq!(rc, 0, "{out}");
+    assert!(out.contains(" - nic/0 -> hotplug:done\n"), "{out}");
+    assert_eq!(submitted_ops(&env)[0]["hotplug"], json!(true));
+    // --force skips the question; adding needs none
+    for argv in [
+        &[
+            "gnt-instance",
+            "modify",
+            "--hotplug",
+            "-f",
+            "--net",
+            "0:link=br1",
+            "x",
+        ][..],
+        &["gnt-instance", "modify", "--hotplug", "--net", "add", "x"][..],
+    ] {
+        let env = master(
+            7,
+            vec![JobPlan::ok(json!([["nic.1", "hotplug:done"]]))],
+            |_, _| None,
+        );
+        assert_eq!(run_cmd(&env, argv).0, 0, "{argv:?}");
+        assert_eq!(submitted_ops(&env).len(), 1, "{argv:?}");
+    }
+}

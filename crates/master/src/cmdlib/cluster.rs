@@ -12,6 +12,7 @@
 pub(crate) mod checks;
 #[cfg(test)]
 mod e2e;
+mod hvp;
 mod verify;
 
 use ganeti_types::params::{fill, force_dict_types, upgrade_beparams, BE_TYPES, NIC_TYPES};
@@ -473,6 +474,7 @@ fn check_set_params(m: &Master, op: &Dict) -> Result<(), GanetiError> {
     check_set_params_static(op)?;
     m.with_config(|c| -> Result<(), GanetiError> {
         check_newly_enabled_supported(&c.cluster, op)?;
+        hvp::plan_hvparams(&c.cluster, op)?;
         if let Some(nm) = u64_param(op, "master_netmask") {
             check_netmask(c.cluster.primary_ip_family, nm)?;
         }
@@ -775,54 +777,13 @@ fn plan_set_params(
         None => None,
     };
 
-    // Hypervisor parameters and the hypervisor list.
+    // Hypervisor parameters, the hypervisor list and OS hypervisor parameters.
     let op_hvparams = opt_dict(op, "hvparams");
     let op_enabled_hvs = str_vec(op, "enabled_hypervisors");
-    let mut new_hvp = old.hvparams.clone();
-    if let Some(hvp) = &op_hvparams {
-        for (hv, upd) in hvp {
-            let upd = upd.as_object().cloned().unwrap_or_default();
-            let mut cur = new_hvp
-                .get(hv)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
-            for (k, v) in upd {
-                cur.insert(k, v);
-            }
-            new_hvp.insert(hv.clone(), Value::Object(cur));
-        }
-    }
-    if let Some(hvs) = &op_enabled_hvs {
-        for hv in hvs {
-            let cur = new_hvp
-                .get(hv)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
-            new_hvp.insert(
-                hv.clone(),
-                Value::Object(fill(&[&constants::hv_defaults(hv), &cur])),
-            );
-        }
-    }
-    for (hv, params) in new_hvp.clone() {
-        let params_given = op_hvparams
-            .as_ref()
-            .map(|h| h.contains_key(&hv))
-            .unwrap_or(false);
-        let newly_listed = op_enabled_hvs
-            .as_ref()
-            .map(|h| h.contains(&hv))
-            .unwrap_or(false)
-            && (!old.hypervisor_enabled(&hv)
-                || constants::SUPPORTED_HYPERVISORS.contains(&hv.as_str()));
-        let changed = params_given || newly_listed;
-        if changed {
-            let checked = check_hvparams(&hv, &params.as_object().cloned().unwrap_or_default())?;
-            new_hvp.insert(hv, Value::Object(checked));
-        }
-    }
+    let hvp::HvPlan {
+        new_hvp,
+        new_os_hvp,
+    } = hvp::plan_hvparams(old, op)?;
 
     // Disk template parameters.
     let new_diskparams = match opt_dict(op, "diskparams").filter(|d| !d.is_empty()) {
@@ -839,54 +800,6 @@ fn plan_set_params(
                     cur.insert(k, v);
                 }
                 new.insert(templ, Value::Object(cur));
-            }
-            Some(new)
-        }
-        None => None,
-    };
-
-    // OS hypervisor parameters.
-    let new_os_hvp = match opt_dict(op, "os_hvp").filter(|d| !d.is_empty()) {
-        Some(osh) => {
-            let mut new = old.os_hvp.clone();
-            for (os, hvs) in osh {
-                let hvs = hvs.as_object().cloned().unwrap_or_default();
-                match new.get_mut(&os).and_then(Value::as_object_mut) {
-                    None => {
-                        new.insert(os, Value::Object(hvs));
-                    }
-                    Some(cur) => {
-                        for (hv, p) in hvs {
-                            if p.is_null() {
-                                cur.remove(&hv);
-                            } else {
-                                let mut e = cur
-                                    .get(&hv)
-                                    .and_then(Value::as_object)
-                                    .cloned()
-                                    .unwrap_or_default();
-                                for (k, v) in p.as_object().cloned().unwrap_or_default() {
-                                    e.insert(k, v);
-                                }
-                                cur.insert(hv, Value::Object(e));
-                            }
-                        }
-                    }
-                }
-            }
-            new.retain(|_, v| v.as_object().map(|o| !o.is_empty()).unwrap_or(false));
-            for per_hv in new.values() {
-                for (hv, p) in per_hv.as_object().cloned().unwrap_or_default() {
-                    let base = new_hvp
-                        .get(&hv)
-                        .and_then(Value::as_object)
-                        .cloned()
-                        .unwrap_or_default();
-                    check_hvparams(
-                        &hv,
-                        &fill(&[&base, &p.as_object().cloned().unwrap_or_default()]),
-                    )?;
-                }
             }
             Some(new)
         }
@@ -1516,6 +1429,58 @@ mod tests {
     }
 
     #[test]
+    fn kvm_hypervisor_parameters() {
+        let cfg = testcfg::config();
+        // enabling kvm fills Ganeti's defaults
+        let c = new_cluster(&plan(&cfg, json!({"enabled_hypervisors": ["fake", "kvm"]})).unwrap());
+        assert_eq!(c.enabled_hypervisors, vec!["fake", "kvm"]);
+        assert_eq!(c.hv_defaults("kvm"), constants::hv_defaults("kvm"));
+        // -H kvm:... is checked filled; values are coerced
+        let c = new_cluster(
+            &plan(
+                &cfg,
+                json!({"enabled_hypervisors": ["kvm"],
+                       "hvparams": {"kvm": {"boot_order": "cdrom",
+                                            "cdrom_image_path": "/srv/iso/d.iso",
+                                            "serial_speed": "115200"}}}),
+            )
+            .unwrap(),
+        );
+        assert_eq!(c.hv_defaults("kvm")["boot_order"], json!("cdrom"));
+        assert_eq!(c.hv_defaults("kvm")["serial_speed"], json!(115200));
+        let msg = |v: Value| plan(&cfg, v).unwrap_err();
+        let e = msg(json!({"hvparams": {"kvm": {"boot_order": "cdrom"}}}));
+        assert_eq!(e.message(), "Cannot boot from cdrom without an ISO path");
+        assert_eq!(e.class_name(), "HypervisorError");
+        assert_eq!(
+            msg(json!({"hvparams": {"kvm": {"kernel_path": "boot/vmlinuz"}}})).message(),
+            "Parameter 'kernel_path' fails syntax check: must be an absolute normalized path (current value: 'boot/vmlinuz')"
+        );
+        assert_eq!(
+            msg(json!({"hvparams": {"kvm": {"frob": 1}}})).message(),
+            "Parameter 'frob' is not supported"
+        );
+        // os_hvp is checked on top of the new cluster values
+        assert_eq!(
+            msg(json!({"os_hvp": {"debian": {"kvm": {"security_model": "user"}}}})).message(),
+            "A security domain (user to run kvm as) must be specified"
+        );
+        let c = new_cluster(
+            &plan(
+                &cfg,
+                json!({"hvparams": {"kvm": {"cdrom_image_path": "/x.iso"}},
+                       "os_hvp": {"debian": {"kvm": {"boot_order": "cdrom"}}}}),
+            )
+            .unwrap(),
+        );
+        assert_eq!(c.os_hvp["debian"]["kvm"]["boot_order"], json!("cdrom"));
+        assert_eq!(
+            msg(json!({"os_hvp": {"debian": {"kvm": {"boot_order": "cdrom"}}}})).message(),
+            "Cannot boot from cdrom without an ISO path"
+        );
+    }
+
+    #[test]
     fn refusals() {
         let cfg = testcfg::config();
         let msg = |v: Value| plan(&cfg, v).unwrap_err().message().to_string();
@@ -1527,10 +1492,20 @@ mod tests {
             msg(json!({"master_netmask": 33})),
             "CIDR netmask (33) not valid"
         );
-        assert!(msg(json!({"enabled_hypervisors": ["kvm"]}))
-            .starts_with("Hypervisor 'kvm' is not supported"));
-        assert!(msg(json!({"enabled_disk_templates": ["plain"]}))
-            .starts_with("Disk template 'plain' is not supported"));
+        assert!(msg(json!({"enabled_hypervisors": ["xen-pvm"]}))
+            .starts_with("Hypervisor 'xen-pvm' is not supported"));
+        assert!(msg(json!({"enabled_disk_templates": ["drbd"]}))
+            .starts_with("Disk template 'drbd' is not supported"));
+        assert_eq!(
+            msg(json!({"enabled_disk_templates": ["plain", "blockdev", "sharedfile"]})),
+            "Please specify a volume group when enabling lvm-based disk-templates."
+        );
+        if let Err(e) = plan(
+            &cfg,
+            json!({"enabled_disk_templates": ["plain", "blockdev", "sharedfile", "file", "diskless"], "vg_name": "xenvg"}),
+        ) {
+            panic!("{e}");
+        }
         assert_eq!(
             msg(json!({"default_iallocator": "frob"})),
             "Invalid default iallocator script 'frob' specified"

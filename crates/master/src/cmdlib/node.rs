@@ -5,14 +5,16 @@
 //! of master candidate, drained, offline or regular; the master's role only
 //! changes through a master failover; demoting the last candidates needs
 //! `auto_promote`. The planner is pure (see [`super::cluster::checks`]).
-//! `OP_NODE_QUERY_STORAGE` asks the node layer for the size and free space
-//! of the file storage directory and adds up the files in it for "used",
-//! as Ganeti's file storage listing does.
+//! `OP_NODE_QUERY_STORAGE` asks the node layer for its storage listing
+//! (Ganeti's `storage_list`: the file storage directory with the files in
+//! it summed up as "used", or LVM volume groups / physical volumes) and
+//! adds the fields only the master knows (`node`, `type`), rows sorted by
+//! name as Ganeti sorts them.
 
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use ganeti_node::StorageUnit;
+use ganeti_node::{StorageEntry, StorageField, StorageListRequest, StorageType};
 use ganeti_types::params::fill;
 use ganeti_types::{constants, ConfigData, Dict, ErrorClass, GanetiError, Node};
 use serde_json::{json, Value};
@@ -596,45 +598,30 @@ fn storage_type(cfg: &ConfigData, op: &Dict) -> Result<String, GanetiError> {
     Ok(st.to_string())
 }
 
-/// Total size of the files below `dir`, MiB rounded up (Ganeti's
-/// `CalculateDirectorySize`).
-pub(crate) fn directory_size_mib(dir: &Path) -> std::io::Result<u64> {
-    let mut total: u64 = 0;
-    let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let entry = entry?;
-            let meta = std::fs::symlink_metadata(entry.path())?;
-            if meta.is_dir() {
-                stack.push(entry.path());
-            } else {
-                total = total.saturating_add(meta.len());
-            }
+/// The fields to ask the node for: the output fields without the ones
+/// only the master knows, and always the name (rows are sorted by it).
+fn node_fields(output_fields: &[String]) -> Vec<StorageField> {
+    let mut out = vec![StorageField::Name];
+    for f in output_fields.iter().filter_map(|f| StorageField::parse(f)) {
+        if !out.contains(&f) {
+            out.push(f);
         }
     }
-    Ok(total.div_ceil(1024 * 1024))
+    out
 }
 
 /// One row of the storage listing for the given output fields.
-fn storage_row(
-    fields: &[String],
-    node: &str,
-    st: &str,
-    name: &str,
-    size: u64,
-    used: u64,
-    free: u64,
-) -> Vec<Value> {
+fn storage_row(fields: &[String], node: &str, st: &str, e: &StorageEntry) -> Vec<Value> {
     fields
         .iter()
         .map(|f| match f.as_str() {
             "node" => json!(node),
             "type" => json!(st),
-            "name" => json!(name),
-            "size" => json!(size),
-            "used" => json!(used),
-            "free" => json!(free),
-            "allocatable" => json!(true),
+            "name" => json!(e.name),
+            "size" => json!(e.size),
+            "used" => json!(e.used),
+            "free" => json!(e.free),
+            "allocatable" => json!(e.allocatable),
             _ => Value::Null,
         })
         .collect()
@@ -652,11 +639,16 @@ fn exec_query_storage(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     }
     let fields = str_list(&op, "output_fields");
     let dir = match st.as_str() {
-        "file" => cfg.cluster.file_storage_dir.clone(),
-        "sharedfile" => cfg.cluster.shared_file_storage_dir.clone(),
-        "gluster" => cfg.cluster.gluster_storage_dir.clone(),
-        _ => String::new(),
+        "file" => Some(PathBuf::from(&cfg.cluster.file_storage_dir)),
+        "sharedfile" => Some(PathBuf::from(&cfg.cluster.shared_file_storage_dir)),
+        _ => None,
     };
+    let req = StorageType::parse(&st).map(|storage_type| StorageListRequest {
+        storage_type,
+        dir,
+        name: str_param(&op, "name").map(str::to_owned),
+        fields: node_fields(&fields),
+    });
     let mut names: Vec<(String, String)> = nodes
         .iter()
         .filter_map(|u| cfg.nodes.get(u))
@@ -672,66 +664,27 @@ fn exec_query_storage(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             ));
             continue;
         }
-        if dir.is_empty() {
+        let Some(req) = &req else {
             ctx.log_warning(format!(
                 "Can't get storage data from node {name}: storage type '{st}' cannot be listed by this release"
             ));
             continue;
-        }
-        let path = PathBuf::from(str_param(&op, "name").unwrap_or(&dir));
-        if path != Path::new(&dir) {
-            // Only directories file storage may use can be listed.
-            let policy = ganeti_node::FileStoragePolicy::from_paths(&ctx.master.paths);
-            if let Err(e) = policy.check(&path, true) {
-                ctx.log_warning(format!("Can't get storage data from node {name}: {e}"));
-                continue;
-            }
-        }
-        let unit = if st == "sharedfile" {
-            StorageUnit::SharedFile { path: path.clone() }
-        } else {
-            StorageUnit::File { path: path.clone() }
         };
-        let info = ctx.node().node_info(&[], std::slice::from_ref(&unit));
-        let (size, free) = match info {
-            Ok(i) => match i.storage.first() {
-                Some(s) => (s.storage_size, s.storage_free),
-                None => {
-                    ctx.log_warning(format!(
-                        "Can't get storage data from node {name}: no answer for {}",
-                        path.display()
-                    ));
-                    continue;
-                }
-            },
+        let mut entries = match ctx.node().storage_list(req) {
+            Ok(e) => e,
             Err(e) => {
                 ctx.log_warning(format!("Can't get storage data from node {name}: {e}"));
                 continue;
             }
         };
-        let used = if fields.iter().any(|f| f == "used") {
-            match directory_size_mib(&path) {
-                Ok(u) => u,
-                Err(e) => {
-                    ctx.log_warning(format!(
-                        "Can't get storage data from node {name}: {}: {e}",
-                        path.display()
-                    ));
-                    continue;
-                }
-            }
-        } else {
-            0
-        };
-        rows.push(Value::Array(storage_row(
-            &fields,
-            &name,
-            &st,
-            &path.display().to_string(),
-            size,
-            used,
-            free,
-        )));
+        // one row per name (Ganeti keys the node's rows by name), sorted
+        entries.sort_by(|a, b| ganeti_query::nice_cmp(&a.name, &b.name));
+        entries.dedup_by(|a, b| a.name == b.name);
+        rows.extend(
+            entries
+                .iter()
+                .map(|e| Value::Array(storage_row(&fields, &name, &st, e))),
+        );
     }
     Ok(Value::Array(rows))
 }
@@ -954,6 +907,13 @@ mod tests {
                 .starts_with("Storage reporting for storage type 'diskless' is not supported."),
             "{e}"
         );
+        let entry = StorageEntry {
+            name: "/srv".into(),
+            size: Some(10),
+            used: Some(1),
+            free: Some(5),
+            allocatable: true,
+        };
         let row = storage_row(
             &[
                 "node".into(),
@@ -966,10 +926,7 @@ mod tests {
             ],
             "node1",
             "file",
-            "/srv",
-            10,
-            1,
-            5,
+            &entry,
         );
         assert_eq!(
             row,
@@ -983,16 +940,9 @@ mod tests {
                 json!(true)
             ]
         );
-    }
-
-    #[test]
-    fn directory_size_rounds_up() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(directory_size_mib(dir.path()).unwrap(), 0);
-        std::fs::create_dir(dir.path().join("sub")).unwrap();
-        std::fs::write(dir.path().join("sub/a"), vec![0u8; 10]).unwrap();
-        std::fs::write(dir.path().join("b"), vec![0u8; 1024 * 1024]).unwrap();
-        assert_eq!(directory_size_mib(dir.path()).unwrap(), 2);
-        assert!(directory_size_mib(&dir.path().join("missing")).is_err());
+        assert_eq!(
+            node_fields(&["node".into(), "free".into(), "type".into(), "free".into()]),
+            vec![StorageField::Name, StorageField::Free]
+        );
     }
 }

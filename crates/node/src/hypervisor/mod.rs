@@ -10,6 +10,7 @@
 //! [`Hypervisors::new`].
 
 pub mod fake;
+pub mod kvm;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -95,10 +96,10 @@ impl Hypervisors {
     /// Every hypervisor this release implements, with state below `paths`.
     pub fn new(paths: &Paths, host: &HostProbe) -> Self {
         Hypervisors {
-            hvs: vec![Box::new(FakeHypervisor::new(
-                paths.fake_hv_dir(),
-                host.clone(),
-            ))],
+            hvs: vec![
+                Box::new(FakeHypervisor::new(paths.fake_hv_dir(), host.clone())),
+                Box::new(kvm::KvmHypervisor::new(paths, host.clone())),
+            ],
         }
     }
 
@@ -301,9 +302,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let hvs = Hypervisors::new(&Paths::new(dir.path()), &HostProbe::system());
         assert_eq!(hvs.get("fake").unwrap().name(), "fake");
+        assert_eq!(hvs.get("kvm").unwrap().name(), "kvm");
         assert_eq!(
-            hvs.get("kvm").unwrap_err().to_string(),
-            "Hypervisor 'kvm' is not supported by this release"
+            hvs.get("xen-pvm").unwrap_err().to_string(),
+            "Hypervisor 'xen-pvm' is not supported by this release"
         );
         assert_eq!(
             hvs.get("vmware").unwrap_err().to_string(),

@@ -142,6 +142,28 @@ impl Cluster {
             .cloned()
             .unwrap_or_default()
     }
+    /// Take a TCP port for an instance (Ganeti's `AllocatePort`): the
+    /// first port of `tcpudp_port_pool` if any (ports given back by removed
+    /// instances), else `highest_used_port + 1`, which is then recorded.
+    /// The caller stores the changed cluster together with the instance.
+    pub fn allocate_port(&mut self) -> Result<u32, crate::GanetiError> {
+        if !self.tcpudp_port_pool.is_empty() {
+            return Ok(self.tcpudp_port_pool.remove(0));
+        }
+        if self.highest_used_port >= crate::constants::LAST_DRBD_PORT {
+            return Err(crate::GanetiError::Config(format!(
+                "The highest used port is greater than {}. Aborting.",
+                crate::constants::LAST_DRBD_PORT
+            )));
+        }
+        self.highest_used_port += 1;
+        Ok(self.highest_used_port)
+    }
+    /// Give a removed instance's port back to the pool (first in line).
+    pub fn release_port(&mut self, port: u32) {
+        self.tcpudp_port_pool.retain(|p| *p != port);
+        self.tcpudp_port_pool.insert(0, port);
+    }
     /// Cluster-level beparams (profile "default").
     pub fn be_defaults(&self) -> Dict {
         self.beparams
@@ -157,5 +179,54 @@ impl Cluster {
             .and_then(|v| v.as_object())
             .cloned()
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster(highest: u32, pool: Vec<u32>) -> Cluster {
+        let mut c: Cluster = serde_json::from_value(serde_json::json!({
+            "uuid": "u", "cluster_name": "c", "master_node": "n", "master_ip": "1.2.3.4",
+            "mac_prefix": "aa:00:00", "default_hypervisor": "kvm",
+            "enabled_hypervisors": ["kvm"], "enabled_disk_templates": ["file"],
+            "hvparams": {}, "beparams": {}, "nicparams": {}, "ndparams": {},
+            "diskparams": {}, "ipolicy": {}, "candidate_pool_size": 10,
+            "serial_no": 1, "ctime": 0.0, "mtime": 0.0
+        }))
+        .unwrap();
+        c.highest_used_port = highest;
+        c.tcpudp_port_pool = pool;
+        c
+    }
+
+    #[test]
+    fn ports_come_from_the_pool_first() {
+        let mut c = cluster(10999, vec![]);
+        assert_eq!(c.allocate_port(), Ok(11000));
+        assert_eq!(c.allocate_port(), Ok(11001));
+        assert_eq!(c.highest_used_port, 11001);
+        c.release_port(11000);
+        c.release_port(11001);
+        c.release_port(11000);
+        assert_eq!(c.tcpudp_port_pool, vec![11000, 11001]);
+        assert_eq!(c.allocate_port(), Ok(11000));
+        assert_eq!(c.allocate_port(), Ok(11001));
+        assert_eq!(c.allocate_port(), Ok(11002));
+        assert!(c.tcpudp_port_pool.is_empty());
+    }
+
+    #[test]
+    fn the_range_ends() {
+        let mut c = cluster(14998, vec![]);
+        assert_eq!(c.allocate_port(), Ok(14999));
+        assert_eq!(
+            c.allocate_port().unwrap_err().message(),
+            "The highest used port is greater than 14999. Aborting."
+        );
+        assert_eq!(c.highest_used_port, 14999);
+        c.release_port(12000);
+        assert_eq!(c.allocate_port(), Ok(12000));
     }
 }

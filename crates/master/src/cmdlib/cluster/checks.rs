@@ -592,30 +592,21 @@ pub(crate) fn check_hypervisor_supported(hv: &str) -> Result<(), GanetiError> {
     Ok(())
 }
 
-/// Check one hypervisor's parameters: types, then the hypervisor's own
-/// syntax rules (Ganeti's `ForceDictType` + `CheckParameterSyntax`).
+/// Check (part of) one hypervisor's parameters: the hypervisor is
+/// supported, every key is one of its parameters, every value has its
+/// type (Ganeti's `ForceDictType`); the coerced dict. The hypervisor's
+/// syntax rules need the whole, filled dict: `hvparams::check_syntax`.
 pub(crate) fn check_hvparams(hv: &str, params: &Dict) -> Result<Dict, GanetiError> {
     check_hypervisor_supported(hv)?;
     let types = ganeti_types::params::hv_types(hv);
     let mut out = Dict::new();
     for (k, v) in params {
         let Some((_, t)) = types.iter().find(|(n, _)| n == k) else {
-            return Err(GanetiError::Generic(format!(
+            return Err(ganeti_types::hvparams::hv_error(format!(
                 "Parameter '{k}' is not supported"
             )));
         };
         out.insert(k.clone(), coerce(k, v, *t)?);
-    }
-    if hv == "fake" {
-        if let Some(m) = out.get("migration_mode") {
-            let s = py_str(m);
-            if s != "live" && s != "non-live" {
-                return Err(GanetiError::Generic(format!(
-                    "Parameter 'migration_mode' fails syntax check: invalid migration mode \
-                     (current value: '{s}')"
-                )));
-            }
-        }
     }
     Ok(out)
 }
@@ -1248,18 +1239,24 @@ mod tests {
     }
 
     #[test]
-    fn hvparams_of_fake() {
+    fn hvparams_of_fake_and_kvm() {
         assert!(check_hvparams("fake", &d(json!({"migration_mode": "non-live"}))).is_ok());
-        let e = check_hvparams("fake", &d(json!({"migration_mode": "fast"}))).unwrap_err();
-        assert_eq!(
-            e.message(),
-            "Parameter 'migration_mode' fails syntax check: invalid migration mode (current value: 'fast')"
-        );
         let e = check_hvparams("fake", &d(json!({"kernel_path": "/x"}))).unwrap_err();
         assert_eq!(e.message(), "Parameter 'kernel_path' is not supported");
-        let e = check_hvparams("kvm", &Dict::new()).unwrap_err();
+        assert_eq!(e.class_name(), "HypervisorError");
+        // kvm: partial dicts are type-checked and coerced here; the syntax
+        // rules apply to the filled dict (hvparams::check_syntax)
+        let kvm = check_hvparams("kvm", &d(json!({"serial_speed": "9600", "acpi": "no"}))).unwrap();
+        assert_eq!(kvm, d(json!({"serial_speed": 9600, "acpi": false})));
+        let e = check_hvparams("kvm", &d(json!({"serial_speed": "fast"}))).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "'serial_speed' (value fast) is not a valid integer"
+        );
+        let e = check_hvparams("xen-pvm", &Dict::new()).unwrap_err();
         assert!(
-            e.message().starts_with("Hypervisor 'kvm' is not supported"),
+            e.message()
+                .starts_with("Hypervisor 'xen-pvm' is not supported"),
             "{e}"
         );
         assert_eq!(

@@ -211,12 +211,12 @@ fn cluster_modify_node_modify_and_info() {
     assert_eq!(cfg.cluster.beparams["default"]["maxmem"], json!(256));
     let (r, _) = run(
         &e.m,
-        json!({"OP_ID": "OP_CLUSTER_SET_PARAMS", "enabled_hypervisors": ["kvm"]}),
+        json!({"OP_ID": "OP_CLUSTER_SET_PARAMS", "enabled_hypervisors": ["xen-pvm"]}),
     );
     assert!(r
         .unwrap_err()
         .message()
-        .starts_with("Hypervisor 'kvm' is not supported"));
+        .starts_with("Hypervisor 'xen-pvm' is not supported"));
 
     let (r, _) = run(
         &e.m,
@@ -358,6 +358,21 @@ fn submission_refuses_bad_parameters() {
         (
             json!({"OP_ID": "OP_NODE_SET_PARAMS", "node_name": "node1"}),
             "Please pass at least one modification",
+        ),
+        // kvm parameters: the filled dict passes Ganeti's syntax check
+        (
+            json!({"OP_ID": "OP_CLUSTER_SET_PARAMS", "hvparams": {"kvm": {"boot_order": "cdrom"}}}),
+            "Cannot boot from cdrom without an ISO path",
+        ),
+        (
+            json!({"OP_ID": "OP_CLUSTER_SET_PARAMS", "enabled_hypervisors": ["kvm"],
+                   "hvparams": {"kvm": {"virtio_net_queues": 9}}}),
+            "Parameter 'virtio_net_queues' fails syntax check: invalid number of queues (current value: '9')",
+        ),
+        (
+            json!({"OP_ID": "OP_CLUSTER_SET_PARAMS",
+                   "os_hvp": {"debian": {"kvm": {"disk_aio": "native"}}}}),
+            "When 'disk_aio' is set to 'native', the only supported value for 'disk_cache' is 'none'.",
         ),
     ] {
         let filled = ganeti_opschema::validate_and_fill(&obj(op)).unwrap();

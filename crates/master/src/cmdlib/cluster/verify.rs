@@ -625,7 +625,12 @@ pub(crate) fn run_verify_config(cfg: &ConfigData, paths: &Paths, op: &Dict) -> R
     verify_crypto_files(&mut rep, paths);
     rep.step("Verifying hypervisor parameters");
     for (item, hv, params) in all_hv_params(cfg) {
-        if let Err(e) = check_hvparams(&hv, &params) {
+        // types, then Ganeti's CheckParameterSyntax of the filled dict
+        let checked = check_hvparams(&hv, &params).and_then(|p| {
+            let full = fill(&[&ganeti_types::hvparams::defaults(&hv), &p]);
+            ganeti_types::hvparams::check_syntax(&hv, &full)
+        });
+        if let Err(e) = checked {
             rep.error_if(
                 true,
                 ECLUSTERCFG,
@@ -1493,6 +1498,31 @@ mod tests {
         );
         assert!(!rep.bad, "ignored errors are warnings: {:?}", rep.lines);
         assert!(rep.lines.contains(&"  - WARNING:ECLUSTERCFG:cluster:None:Node 'node1.example.com' has invalid group 'nogroup'".to_string()), "{:?}", rep.lines);
+    }
+
+    #[test]
+    fn verify_config_checks_filled_hvparams() {
+        let mut cfg = testcfg::config();
+        cfg.cluster.enabled_hypervisors.push("kvm".into());
+        cfg.cluster
+            .hvparams
+            .insert("kvm".into(), json!({"boot_order": "cdrom"}));
+        cfg.cluster.os_hvp.insert(
+            "debian".into(),
+            json!({"kvm": {"cdrom_image_path": "/x.iso", "nic_type": "virtio"}}),
+        );
+        cfg.cluster
+            .hvparams
+            .insert("fake".into(), json!({"migration_mode": "fast"}));
+        let dir = tempfile::tempdir().unwrap();
+        let rep = run_verify_config(&cfg, &Paths::new(dir.path()), &op(json!({})));
+        for want in [
+            "  - ERROR: cluster : hypervisor cluster parameters syntax check (source kvm): Cannot boot from cdrom without an ISO path",
+            "  - ERROR: cluster : hypervisor os debian parameters syntax check (source kvm): Parameter 'nic_type' fails syntax check: The value must be one of: e1000, i82551, i82557b, i82559er, ne2k_isa, ne2k_pci, paravirtual, pcnet, rtl8139 (current value: 'virtio')",
+            "  - ERROR: cluster : hypervisor cluster parameters syntax check (source fake): Parameter 'migration_mode' fails syntax check: invalid migration mode (current value: 'fast')",
+        ] {
+            assert!(rep.lines.iter().any(|l| l == want), "missing {want:?} in {:?}", rep.lines);
+        }
     }
 
     #[test]

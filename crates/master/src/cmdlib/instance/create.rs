@@ -4,25 +4,31 @@
 //! a restart can report or undo: disks are created first (under the
 //! instance's own file-storage directory, which recovery may remove if the
 //! instance never reached the config), then the instance and its disks are
-//! committed in one config transaction, then it is started.
+//! committed in one config transaction, then it is started. The disk
+//! side (templates, adoption, undo) is in `create_disks.rs`.
 
 use std::collections::BTreeMap;
 
-use ganeti_node::DiskSpec;
+use ganeti_types::hvparams;
 use ganeti_types::params::{self, force_dict_types, upgrade_beparams};
 use ganeti_types::{
-    constants, now_f64, AdminState, ConfigData, Dict, Disk, DiskTemplate, ErrorClass, GanetiError,
-    Instance,
+    constants, now_f64, AdminState, ConfigData, Dict, ErrorClass, GanetiError, Instance,
 };
 use serde_json::{json, Value};
 
-use super::common::{self, build_nic, disk_size, fmt_mib};
+use super::common::{self, build_nic, fmt_mib};
 use crate::cmdlib::ipolicy::{group_ipolicy, spec_violations, ISpec};
 use crate::cmdlib::util::{bool_param, check_name, str_param};
 use crate::cmdlib::OpCtx;
 use crate::jobs::locks::{Level, LockReq};
 use crate::state::ConfigOp;
 use crate::Master;
+
+#[path = "create_disks.rs"]
+mod create_disks;
+#[cfg(test)]
+#[path = "create_storage_tests.rs"]
+mod storage_tests;
 
 /// The target node's uuid: given, or the only vm-capable node.
 fn pick_node(cfg: &ConfigData, op: &Dict) -> Result<String, GanetiError> {
@@ -109,7 +115,7 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
                 )));
             }
         }
-        disk_size(&d, i)?;
+        create_disks::check_size(&d, i)?;
         if let Some(mode) = d.get("mode").and_then(Value::as_str) {
             if mode != "rw" && mode != "ro" {
                 return Err(GanetiError::wrong_input(format!(
@@ -118,32 +124,42 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
             }
         }
     }
+    create_disks::check_adoption(op, template)?;
     let mut be = force_dict_types(
         &crate::cmdlib::util::dict_param(op, "beparams"),
         params::BE_TYPES,
         false,
     )?;
     upgrade_beparams(&mut be);
-    let hv = m.with_config(|c| {
-        str_param(op, "hypervisor")
-            .map(str::to_owned)
-            .unwrap_or_else(|| c.cluster.default_hypervisor.clone())
-    })?;
     let hvp = crate::cmdlib::util::dict_param(op, "hvparams");
+    let (hv, enabled, filled) = m.with_config(|c| {
+        let hv = str_param(op, "hypervisor")
+            .map(str::to_owned)
+            .unwrap_or_else(|| c.cluster.default_hypervisor.clone());
+        let filled = hvparams::fill(&c.cluster, &hv, str_param(op, "os_type"), &hvp);
+        let enabled = c.cluster.hypervisor_enabled(&hv);
+        (hv, enabled, filled)
+    })?;
     for k in hvp.keys() {
         if !params::hv_types(&hv).iter().any(|(n, _)| n == k) {
-            return Err(GanetiError::Generic(format!(
+            return Err(hvparams::hv_error(format!(
                 "Parameter '{k}' is not supported"
             )));
         }
     }
     force_dict_types(&hvp, params::hv_types(&hv), false)?;
+    // Ganeti's CheckParameterSyntax of the filled dict; a disabled
+    // hypervisor is reported as such when the job runs.
+    if enabled {
+        hvparams::check_syntax(&hv, &filled)?;
+    }
+    hvparams::check_not_global(&hvp, "instance", "cluster")?;
     Ok(())
 }
 
 struct Plan {
     inst: Instance,
-    disks: Vec<Disk>,
+    disks: create_disks::DiskPlan,
     networks: Vec<ganeti_types::Network>,
 }
 
@@ -234,6 +250,10 @@ fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiErro
         params::hv_types(&hv),
         false,
     )?;
+    ganeti_types::hvparams::check_syntax(
+        &hv,
+        &ganeti_types::hvparams::fill(cl, &hv, str_param(op, "os_type"), &hvparams),
+    )?;
     let filled_be = common::effective_be(cfg, &be);
 
     // NICs
@@ -265,51 +285,8 @@ fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiErro
     // Disks
     let now = now_f64();
     let inst_uuid = ganeti_types::new_uuid();
-    let dir = common::instance_file_dir(cfg, &name, &template);
-    let mut disks = Vec::new();
-    for (i, d) in op
-        .get("disks")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        let d = d.as_object().cloned().unwrap_or_default();
-        let size = disk_size(&d, i)?;
-        let logical_id = match DiskTemplate::parse(&template) {
-            Some(DiskTemplate::File) | Some(DiskTemplate::Sharedfile) => {
-                let driver = str_param(op, "file_driver").unwrap_or("loop");
-                let file = dir.join(format!("{}.{}.disk{i}", ganeti_types::new_uuid(), template));
-                json!([driver, file.display().to_string()])
-            }
-            _ => Value::Null,
-        };
-        disks.push(Disk {
-            uuid: ganeti_types::new_uuid(),
-            name: d
-                .get("name")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .filter(|s| !s.is_empty()),
-            dev_type: template.clone(),
-            logical_id,
-            children: vec![],
-            nodes: vec![pnode_uuid.clone()],
-            iv_name: format!("disk/{i}"),
-            size,
-            mode: d
-                .get("mode")
-                .and_then(Value::as_str)
-                .unwrap_or("rw")
-                .to_string(),
-            params: Dict::new(),
-            spindles: d.get("spindles").and_then(Value::as_u64).map(|x| x as u32),
-            serial_no: 1,
-            ctime: now,
-            mtime: now,
-        });
-    }
+    let disk_plan = create_disks::plan(ctx, cfg, op, &template, &name, &pnode)?;
+    let disks = &disk_plan.disks;
 
     // Instance policy
     if !bool_param(op, "ignore_ipolicy") {
@@ -368,7 +345,7 @@ fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiErro
     };
     Ok(Plan {
         inst,
-        disks,
+        disks: disk_plan,
         networks,
     })
 }
@@ -378,14 +355,15 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     let cfg = ctx.config()?;
     let Plan {
         mut inst,
-        disks,
+        disks: disk_plan,
         networks,
     } = plan(ctx, &cfg, &op)?;
+    let disks = &disk_plan.disks;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         // Ganeti 3.0.2 answers a dry run with the chosen nodes' UUIDs.
         let mut nodes = vec![inst.primary_node.clone()];
-        for d in &disks {
+        for d in disks {
             for n in d.nodes.iter().skip(1) {
                 if !nodes.contains(n) {
                     nodes.push(n.clone());
@@ -395,35 +373,20 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         return Ok(serde_json::json!(nodes));
     }
     let node_name = cfg.node_name(&inst.primary_node);
-    for d in &disks {
+    for d in disks {
         if inst.disk_template != "diskless" {
             let idx = d.iv_name.trim_start_matches("disk/");
             ctx.log_step(format!("disk {idx}, size {}", fmt_mib(d.size)));
         }
     }
-    ctx.log_step("creating instance disks...");
-    let mut created: Vec<DiskSpec> = Vec::new();
-    if !disks.is_empty() {
-        let dir = common::instance_file_dir(&cfg, &inst.name, &inst.disk_template);
-        ctx.node()
-            .file_storage_dir_create(&dir)
-            .map_err(|e| GanetiError::OpExec(format!("Can't create instance disks: {e}")))?;
-        for d in &disks {
-            let spec = DiskSpec::from_disk(d).map_err(|e| GanetiError::OpExec(e.to_string()))?;
-            if let Err(e) = ctx.node().blockdev_create(&spec) {
-                // roll back what we made, then report
-                for c in &created {
-                    let _ = ctx.node().blockdev_remove(c);
-                }
-                let _ = ctx.node().file_storage_dir_remove(&dir);
-                return Err(GanetiError::OpExec(format!(
-                    "Can't create block device {} on node {node_name}: {e}",
-                    d.iv_name
-                )));
-            }
-            created.push(spec);
-        }
-    }
+    let created = create_disks::create(
+        ctx,
+        &cfg,
+        &inst.name,
+        &inst.disk_template,
+        &disk_plan,
+        &node_name,
+    )?;
     ctx.log(format!("adding instance {} to cluster config", inst.name));
     ctx.log("adding disks to cluster config");
     let mut ops: Vec<ConfigOp> = disks
@@ -436,11 +399,9 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             .into_iter()
             .map(|n| ConfigOp::PutNetwork(Box::new(n))),
     );
-    ops.push(ConfigOp::PutInstance(Box::new(inst.clone())));
-    if let Err(e) = ctx.commit(ops) {
-        for c in &created {
-            let _ = ctx.node().blockdev_remove(c);
-        }
+    // the instance itself, with its network port if its hypervisor needs one
+    if let Err(e) = super::netport::commit_new_instance(ctx, ops, &mut inst) {
+        created.undo(ctx);
         return Err(e);
     }
     if !disks.is_empty() {

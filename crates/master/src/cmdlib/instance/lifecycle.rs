@@ -97,14 +97,45 @@ pub fn remove(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         .collect();
     ops.extend(inst.disks.iter().map(|d| ConfigOp::DelDisk(d.clone())));
     ops.push(ConfigOp::DelInstance(inst.uuid.clone()));
-    ctx.commit(ops)?;
+    // its network port, if any, goes back to the cluster's pool
+    super::netport::commit_removal(ctx, ops, &inst)?;
     Ok(Value::Null)
 }
 
-pub fn check_startup(_m: &Master, op: &Dict) -> Result<(), GanetiError> {
+pub fn check_startup(m: &Master, op: &Dict) -> Result<(), GanetiError> {
     let be = crate::cmdlib::util::dict_param(op, "beparams");
     ganeti_types::params::force_dict_types(&be, ganeti_types::params::BE_TYPES, false)?;
+    let hv_over = crate::cmdlib::util::dict_param(op, "hvparams");
+    if !hv_over.is_empty() {
+        let cfg = m.config()?;
+        if let Ok(inst) = lookup_instance(&cfg, op) {
+            startup_hvparams(&cfg, &inst, &hv_over)?;
+        }
+    }
     Ok(())
+}
+
+/// The instance's hvparams for one start with the opcode's temporary
+/// overrides, typed; the filled result must pass the hypervisor's syntax
+/// check (Ganeti's LUInstanceStartup.CheckPrereq).
+fn startup_hvparams(
+    cfg: &ganeti_types::ConfigData,
+    inst: &Instance,
+    over: &Dict,
+) -> Result<Dict, GanetiError> {
+    let types = ganeti_types::params::hv_types(&inst.hypervisor);
+    for k in over.keys() {
+        if !types.iter().any(|(n, _)| n == k) {
+            return Err(ganeti_types::hvparams::hv_error(format!(
+                "Parameter '{k}' is not supported"
+            )));
+        }
+    }
+    let over = ganeti_types::params::force_dict_types(over, types, false)?;
+    let own = ganeti_types::params::fill(&[&inst.hvparams, &over]);
+    let filled = ganeti_types::hvparams::fill(&cfg.cluster, &inst.hypervisor, Some(&inst.os), &own);
+    ganeti_types::hvparams::check_syntax(&inst.hypervisor, &filled)?;
+    Ok(own)
 }
 
 pub fn startup(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
@@ -132,7 +163,11 @@ pub fn startup(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         ganeti_types::params::BE_TYPES,
         false,
     )?;
-    let hv_over = crate::cmdlib::util::dict_param(&op, "hvparams");
+    let hv_own = startup_hvparams(
+        &cfg,
+        &inst,
+        &crate::cmdlib::util::dict_param(&op, "hvparams"),
+    )?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         return Ok(Value::Null);
@@ -147,9 +182,7 @@ pub fn startup(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     for (k, v) in be_over {
         inst.beparams.insert(k, v);
     }
-    for (k, v) in hv_over {
-        inst.hvparams.insert(k, v);
-    }
+    inst.hvparams = hv_own;
     let spec = common::spec(&cfg, &inst)?;
     ctx.node()
         .instance_start(&spec, bool_param(&op, "startup_paused"))

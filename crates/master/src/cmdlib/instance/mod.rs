@@ -5,9 +5,11 @@
 mod common;
 mod create;
 mod disks;
+mod grow;
 mod lifecycle;
 mod modify;
 mod multialloc;
+mod netport;
 mod querydata;
 mod recreate;
 mod reinstall;
@@ -65,7 +67,7 @@ pub(super) const OPS: &[OpImpl] = &[
         op_id: "OP_INSTANCE_GROW_DISK",
         locks: common::instance_and_node_locks,
         check: common::no_check,
-        exec: modify::grow_disk,
+        exec: grow::grow_disk,
     },
     OpImpl {
         op_id: "OP_INSTANCE_MULTI_ALLOC",

@@ -1,15 +1,17 @@
-//! OP_INSTANCE_SET_PARAMS and OP_INSTANCE_GROW_DISK.
+//! OP_INSTANCE_SET_PARAMS.
 
 use std::collections::BTreeMap;
 
 use ganeti_node::DiskSpec;
+use ganeti_node::{HotplugAction, InstanceSpec, NicSpec};
+use ganeti_types::hvparams;
 use ganeti_types::params::{self, force_dict_types, update_params, upgrade_beparams};
-use ganeti_types::{now_f64, AdminState, Dict, Disk, GanetiError};
+use ganeti_types::{now_f64, AdminState, Cluster, Dict, Disk, GanetiError, Instance};
 use serde_json::{json, Value};
 
-use super::common::{self, build_nic, disk_size, fmt_mib, lookup_instance};
+use super::common::{self, build_nic, disk_size, lookup_instance};
 use crate::cmdlib::ipolicy::{group_ipolicy, spec_violations, ISpec};
-use crate::cmdlib::util::{bool_param, dict_param, opt_bool, str_param, u64_param};
+use crate::cmdlib::util::{bool_param, dict_param, opt_bool, str_param};
 use crate::cmdlib::OpCtx;
 use crate::state::ConfigOp;
 use crate::Master;
@@ -99,24 +101,45 @@ fn resolve_index(
     }
 }
 
+/// The instance's own hvparams after `upd`, refused unless the filled
+/// result passes the hypervisor's syntax check (Ganeti's
+/// `_ProcessHVParams`: GetUpdatedParams, SimpleFillHV, CheckParameterSyntax).
+/// `upd` is the opcode's dict as given: "default" or null resets a key,
+/// and only then are values coerced (so an empty `root_path` stays "none").
+fn new_hvparams(cluster: &Cluster, inst: &Instance, upd: &Dict) -> Result<Dict, GanetiError> {
+    let own = force_dict_types(
+        &update_params(&inst.hvparams, upd),
+        params::hv_types(&inst.hypervisor),
+        true,
+    )?;
+    let filled = hvparams::fill(cluster, &inst.hypervisor, Some(&inst.os), &own);
+    hvparams::check_syntax(&inst.hypervisor, &filled)?;
+    Ok(own)
+}
+
 pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
     let mut be = force_dict_types(&dict_param(op, "beparams"), params::BE_TYPES, true)?;
     upgrade_beparams(&mut be);
-    let hv = m.with_config(|c| {
+    let found = m.with_config(|c| {
         c.expand_instance(str_param(op, "instance_name").unwrap_or_default())
-            .map(|i| i.hypervisor.clone())
+            .map(|i| (i.clone(), c.cluster.clone()))
     })?;
-    if let Ok(hv) = hv {
-        force_dict_types(&dict_param(op, "hvparams"), params::hv_types(&hv), true).map_err(
-            |e| match e {
-                GanetiError::Parameter(m) if m.starts_with("Unknown parameter") => {
-                    GanetiError::Generic(
-                        m.replacen("Unknown parameter", "Parameter", 1) + " is not supported",
-                    )
-                }
-                other => other,
-            },
-        )?;
+    if let Ok((inst, cluster)) = found {
+        let upd = force_dict_types(
+            &dict_param(op, "hvparams"),
+            params::hv_types(&inst.hypervisor),
+            true,
+        )
+        .map_err(|e| match e {
+            GanetiError::Parameter(m) if m.starts_with("Unknown parameter") => hvparams::hv_error(
+                m.replacen("Unknown parameter", "Parameter", 1) + " is not supported",
+            ),
+            other => other,
+        })?;
+        if !upd.is_empty() {
+            hvparams::check_not_global(&upd, "instance", "cluster")?;
+            new_hvparams(&cluster, &inst, &dict_param(op, "hvparams"))?;
+        }
     }
     parse_mods(op, "nics")?;
     parse_mods(op, "disks")?;
@@ -172,7 +195,7 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         true,
     )?;
     if !hv_upd.is_empty() {
-        inst.hvparams = update_params(&inst.hvparams, &hv_upd);
+        inst.hvparams = new_hvparams(&cfg.cluster, &inst, &dict_param(&op, "hvparams"))?;
         for (k, v) in &hv_upd {
             result.push(json!([format!("hv/{k}"), v]));
         }
@@ -212,6 +235,7 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     }
 
     // NICs
+    let hotplug = check_hotplug(ctx, &inst, &op)?;
     let group = cfg
         .nodes
         .get(&inst.primary_node)
@@ -220,57 +244,85 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         .ok_or_else(|| GanetiError::Config("primary node's group missing".into()))?;
     let mut pools = BTreeMap::new();
     let mut released = Vec::new();
+    let mut hotplugs: Vec<NicHotplug> = Vec::new();
     for m in parse_mods(&op, "nics")? {
         let names: Vec<Option<String>> = inst.nics.iter().map(|n| n.name.clone()).collect();
         match m.action.as_str() {
             "add" => {
+                let idx = add_index(&m.target, inst.nics.len())?;
                 let macs: Vec<String> = inst.nics.iter().map(|n| n.mac.clone()).collect();
                 let nic = build_nic(&cfg, &group, &m.params, &macs, &mut pools)?;
-                let idx = inst.nics.len();
+                let filled = NicSpec::from_nic(&cfg.cluster, &nic);
                 result.push(json!([
                     format!("nic.{idx}"),
                     format!(
                         "add:mac={},ip={},mode={},link={},network={}",
                         nic.mac,
-                        nic.ip.clone().unwrap_or("None".into()),
-                        nic.nicparams
-                            .get("mode")
-                            .and_then(Value::as_str)
-                            .unwrap_or(""),
-                        nic.nicparams
-                            .get("link")
-                            .and_then(Value::as_str)
-                            .unwrap_or(""),
-                        nic.network.clone().unwrap_or("None".into())
+                        nic.ip.as_deref().unwrap_or("None"),
+                        filled.mode,
+                        filled.link,
+                        common::opt_text(m.params.get("network")).unwrap_or_else(|| "None".into())
                     )
                 ]));
-                inst.nics.push(nic);
+                inst.nics.insert(idx, nic);
+                if hotplug {
+                    hotplugs.push(NicHotplug::new(
+                        &cfg,
+                        &inst,
+                        &mut result,
+                        format!("nic.{idx}"),
+                        vec![HotplugAction::NicAdd { index: idx }],
+                    )?);
+                }
             }
             "remove" => {
                 let idx = resolve_index(&m.target, inst.nics.len(), &names, "NIC")?;
                 let nic = inst.nics.remove(idx);
+                result.push(json!([format!("NIC/{idx}"), "remove"]));
+                if hotplug {
+                    let gone = NicSpec::from_nic(&cfg.cluster, &nic);
+                    hotplugs.push(NicHotplug::new(
+                        &cfg,
+                        &inst,
+                        &mut result,
+                        format!("NIC/{idx}"),
+                        vec![HotplugAction::NicRemove { nic: gone }],
+                    )?);
+                }
                 released.push(nic);
-                result.push(json!([format!("nic.{idx}"), "remove"]));
             }
             _ => {
                 let idx = resolve_index(&m.target, inst.nics.len(), &names, "NIC")?;
+                let old = NicSpec::from_nic(&cfg.cluster, &inst.nics[idx]);
                 let nic = &mut inst.nics[idx];
                 for (k, v) in &m.params {
+                    let mut shown = v.clone();
                     match k.as_str() {
                         "mac" => {
                             let mac = v.as_str().unwrap_or("").to_ascii_lowercase();
-                            if !common::valid_mac(&mac) {
-                                return Err(GanetiError::wrong_input(format!(
-                                    "Invalid MAC address specified: {mac}"
-                                )));
+                            if mac == "auto" || mac == "generate" {
+                                let prefix = nic
+                                    .network
+                                    .as_ref()
+                                    .and_then(|n| cfg.networks.get(n))
+                                    .and_then(|n| n.mac_prefix.clone())
+                                    .unwrap_or_else(|| cfg.cluster.mac_prefix.clone());
+                                nic.mac = common::generate_mac(&cfg, &prefix, &[])?;
+                                shown = json!(nic.mac);
+                            } else if mac != nic.mac {
+                                if !common::valid_mac(&mac) {
+                                    return Err(GanetiError::wrong_input(format!(
+                                        "Invalid MAC address specified: {mac}"
+                                    )));
+                                }
+                                if cfg.macs_in_use().any(|x| x == mac) {
+                                    return Err(GanetiError::prereq(
+                                        format!("MAC address {mac} already in use in cluster"),
+                                        ganeti_types::ErrorClass::NotUnique,
+                                    ));
+                                }
+                                nic.mac = mac;
                             }
-                            if cfg.macs_in_use().any(|x| x == mac) {
-                                return Err(GanetiError::prereq(
-                                    format!("MAC address {mac} already in use in cluster"),
-                                    ganeti_types::ErrorClass::NotUnique,
-                                ));
-                            }
-                            nic.mac = mac;
                         }
                         "ip" => nic.ip = common::opt_text(Some(v)),
                         "name" => nic.name = common::opt_text(Some(v)),
@@ -288,10 +340,29 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
                             )))
                         }
                     }
-                    result.push(json!([format!("nic.{k}/{idx}"), v]));
+                    result.push(json!([format!("nic.{k}/{idx}"), shown]));
+                }
+                if hotplug {
+                    // Ganeti hot-modifies a NIC by unplugging and plugging it.
+                    hotplugs.push(NicHotplug::new(
+                        &cfg,
+                        &inst,
+                        &mut result,
+                        format!("nic/{idx}"),
+                        vec![
+                            HotplugAction::NicRemove { nic: old },
+                            HotplugAction::NicAdd { index: idx },
+                        ],
+                    )?);
                 }
             }
         }
+    }
+    if inst.nics.len() > MAX_NICS {
+        return Err(GanetiError::prereq(
+            format!("Instance has too many network interfaces ({MAX_NICS}), cannot add more"),
+            ganeti_types::ErrorClass::WrongState,
+        ));
     }
     for (uuid, pool) in pools {
         if let Some(n) = cfg.networks.get(&uuid) {
@@ -510,80 +581,134 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             }
         }
     }
+    // NIC hotplug, after the commit: a failure only warns (Ganeti's way)
+    run_nic_hotplugs(ctx, hotplugs, &mut result);
     Ok(Value::Array(result))
 }
 
-pub fn grow_disk(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
-    let op = ctx.op().clone();
-    let cfg = ctx.config()?;
-    let inst = lookup_instance(&cfg, &op)?;
-    let disks: Vec<Disk> = cfg.instance_disks(&inst).into_iter().cloned().collect();
-    let idx = u64_param(&op, "disk").unwrap_or(0) as usize;
-    let Some(disk) = disks.get(idx).cloned() else {
-        return Err(GanetiError::wrong_input(format!(
-            "Invalid disk index: {idx} (instace has disks 0 to {}",
-            disks.len().saturating_sub(1)
-        )));
-    };
-    let amount = u64_param(&op, "amount").unwrap_or(0);
-    let absolute = bool_param(&op, "absolute");
-    let (delta, target) = if absolute {
-        if amount < disk.size {
-            return Err(GanetiError::wrong_input(format!(
-                "Requested size ({}) is smaller than current disk size ({})",
-                fmt_mib(amount),
-                fmt_mib(disk.size)
-            )));
-        }
-        (amount - disk.size, amount)
+// ---- NIC hotplug ------------------------------------------------------------
+
+/// Hypervisors that can change a running instance's devices (in Ganeti
+/// only KVM implements `HotplugSupported`; the others refuse).
+const HOTPLUG_HYPERVISORS: &[&str] = &["kvm"];
+
+/// Ganeti's limit on the NICs of an instance (`constants.MAX_NICS`).
+const MAX_NICS: usize = 8;
+
+/// Ganeti's `_CheckHotplug`: whether this modification is hotplugged.
+/// With `hotplug` an instance that cannot be is refused; with
+/// `hotplug_if_possible` the change falls back to the next restart.
+fn check_hotplug(
+    ctx: &mut OpCtx<'_>,
+    inst: &ganeti_types::Instance,
+    op: &Dict,
+) -> Result<bool, GanetiError> {
+    let required = bool_param(op, "hotplug");
+    if !required && !bool_param(op, "hotplug_if_possible") {
+        return Ok(false);
+    }
+    let why_not = if !HOTPLUG_HYPERVISORS.contains(&inst.hypervisor.as_str()) {
+        Some("Hotplug is not supported by this hypervisor")
+    } else if !common::is_running(ctx.master, inst)? {
+        Some("Instance is probably down")
     } else {
-        (amount, disk.size + amount)
+        None
     };
-    let pol = cfg
-        .nodes
-        .get(&inst.primary_node)
-        .map(|n| group_ipolicy(&cfg, &n.group))
-        .unwrap_or_default();
-    let viol = spec_violations(
-        &pol,
-        &ISpec {
-            disk_sizes: vec![(idx, target as i64)],
-            ..ISpec::default()
-        },
-    );
-    if !viol.is_empty() {
-        let msg = format!("Growing disk {idx} violates policy: {}", viol.join(", "));
-        if bool_param(&op, "ignore_ipolicy") {
-            ctx.log_warning(&msg);
-        } else {
-            return Err(GanetiError::wrong_input(msg));
+    let Some(why_not) = why_not else {
+        return Ok(true);
+    };
+    let msg = format!("Hotplug is not supported: {why_not}");
+    if required {
+        return Err(GanetiError::prereq(
+            format!("Hotplug is not possible: {msg}"),
+            ganeti_types::ErrorClass::WrongState,
+        ));
+    }
+    ctx.log_warning(msg);
+    ctx.log_info("Modification will take place without hotplugging.");
+    Ok(false)
+}
+
+/// Where an added NIC goes (Ganeti's `GetIndexFromIdentifier`): `-1`
+/// appends, `0..=len` inserts there.
+fn add_index(target: &Value, len: usize) -> Result<usize, GanetiError> {
+    let i = match target {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse::<i64>().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| GanetiError::wrong_input("Only positive integer or -1 is accepted"))?;
+    if i == -1 {
+        return Ok(len);
+    }
+    if i < 0 {
+        return Err(GanetiError::wrong_input(
+            "Not accepting negative indices other than -1",
+        ));
+    }
+    let idx = usize::try_from(i).unwrap_or(usize::MAX);
+    if idx > len {
+        return Err(GanetiError::wrong_input(format!(
+            "Got NIC index {idx}, but there are only {len}"
+        )));
+    }
+    Ok(idx)
+}
+
+/// A NIC change to apply to the running instance once the new
+/// configuration is committed; `pos` is its line in the result.
+struct NicHotplug {
+    pos: usize,
+    label: String,
+    spec: InstanceSpec,
+    actions: Vec<HotplugAction>,
+}
+
+impl NicHotplug {
+    /// Record the change against the instance as it is at this point of
+    /// the modification list, and reserve its result line.
+    fn new(
+        cfg: &ganeti_types::ConfigData,
+        inst: &ganeti_types::Instance,
+        result: &mut Vec<Value>,
+        label: String,
+        actions: Vec<HotplugAction>,
+    ) -> Result<Self, GanetiError> {
+        let spec = common::spec(cfg, inst)?;
+        result.push(Value::Null);
+        Ok(NicHotplug {
+            pos: result.len() - 1,
+            label,
+            spec,
+            actions,
+        })
+    }
+}
+
+/// Ganeti's `_HotplugDevice` for each recorded change, in order: the
+/// result line says `hotplug:done` or `hotplug:failed`; a failure is a
+/// warning, the modification itself stands (it takes effect at the next
+/// restart).
+fn run_nic_hotplugs(ctx: &mut OpCtx<'_>, hotplugs: Vec<NicHotplug>, result: &mut [Value]) {
+    for h in hotplugs {
+        ctx.log_info("Trying to hotplug device...");
+        let outcome = h
+            .actions
+            .iter()
+            .try_for_each(|a| ctx.node().instance_hotplug(&h.spec, a));
+        let msg = match outcome {
+            Ok(()) => {
+                ctx.log_info("Hotplug done.");
+                "hotplug:done"
+            }
+            Err(e) => {
+                ctx.log_warning(format!("Could not hotplug device: {e}"));
+                ctx.log_info("Continuing execution..");
+                "hotplug:failed"
+            }
+        };
+        if let Some(slot) = result.get_mut(h.pos) {
+            *slot = json!([h.label, msg]);
         }
     }
-    if ctx.dry_run() {
-        ctx.log_info("dry-run mode requested, not actually executing the operation");
-        return Ok(Value::Null);
-    }
-    ctx.log(format!(
-        "Growing disk {idx} of instance '{}' by {} to {}",
-        inst.name,
-        fmt_mib(delta),
-        fmt_mib(target)
-    ));
-    let spec = DiskSpec::from_disk(&disk).map_err(|e| GanetiError::OpExec(e.to_string()))?;
-    ctx.node().blockdev_grow(&spec, delta, false).map_err(|e| {
-        GanetiError::OpExec(format!(
-            "Grow request failed to node {}: {e}",
-            cfg.node_name(&inst.primary_node)
-        ))
-    })?;
-    let mut nd = disk.clone();
-    nd.size = target;
-    nd.serial_no += 1;
-    nd.mtime = now_f64();
-    ctx.commit(vec![ConfigOp::PutDisk(Box::new(nd))])?;
-    if bool_param(&op, "wait_for_sync") {
-        ctx.log_info(format!("Waiting for instance {} to sync disks", inst.name));
-        ctx.log_info(format!("Instance {}'s disks are in sync", inst.name));
-    }
-    Ok(Value::Null)
 }

@@ -19,6 +19,10 @@ use crate::Master;
 
 const NODE_NAME: &str = "node1.example.com";
 
+/// NIC changes and hotplug of OP_INSTANCE_SET_PARAMS.
+mod kvm_hvparams;
+mod modify_nics;
+
 struct Env {
     /// Keeps the temporary root alive as long as the master.
     _dir: tempfile::TempDir,

@@ -1,0 +1,384 @@
+//! Real-QEMU tests: the kvm-lab guest (/tmp/kvm-lab/guest, built by
+//! shared/tools/kvm-lab/build-guest.sh) booted through the `Hypervisor`
+//! trait in a temporary root, with the software CPU (this host's KVM
+//! cannot run it). They skip loudly when QEMU or the guest is missing.
+//! Every QEMU they start is killed by pid when the test ends, even when
+//! it fails.
+
+use std::fs;
+use std::io::Read;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use ganeti_qmp::commands::QueryBlock;
+use ganeti_types::{DiskTemplate, Paths};
+use serde_json::{json, Value};
+
+use super::tests::{hvparams, spec};
+use super::*;
+use crate::hypervisor;
+use crate::spec::{DiskMode, DiskSpec};
+
+const QEMU: &str = "/usr/bin/qemu-system-x86_64";
+const GUEST: &str = "/tmp/kvm-lab/guest";
+const BOOT_TIMEOUT: Duration = Duration::from_secs(40);
+
+/// The guest directory, or `None` (after saying why) when the lab is
+/// not set up on this machine.
+fn lab_guest() -> Option<PathBuf> {
+    let guest = PathBuf::from(GUEST);
+    for needed in [
+        PathBuf::from(QEMU),
+        guest.join("vmlinuz"),
+        guest.join("initramfs.img"),
+        guest.join("disk.raw"),
+    ] {
+        if !needed.exists() {
+            eprintln!(
+                "SKIP: real-QEMU kvm test: {} is missing (install QEMU and run \
+                 shared/tools/kvm-lab/build-guest.sh {GUEST})",
+                needed.display()
+            );
+            return None;
+        }
+    }
+    Some(guest)
+}
+
+/// A temporary node root; kills every QEMU of it when dropped.
+struct Lab {
+    dir: tempfile::TempDir,
+    guest: PathBuf,
+    hv: KvmHypervisor,
+}
+
+impl Lab {
+    fn new(guest: PathBuf) -> Self {
+        // a short root: control socket paths must fit in 108 bytes
+        let dir = tempfile::Builder::new().prefix("kvmt").tempdir_in("/tmp").unwrap();
+        let hv = KvmHypervisor::new(&Paths::new(dir.path()), HostProbe::system());
+        Lab { dir, guest, hv }
+    }
+
+    fn paths(&self) -> Paths {
+        Paths::new(self.dir.path())
+    }
+
+    /// A private copy of the guest's root disk.
+    fn root_disk(&self, name: &str) -> (DiskSpec, AttachedDisk) {
+        let path = self.dir.path().join(format!("{name}-root.raw"));
+        fs::copy(self.guest.join("disk.raw"), &path).unwrap();
+        file_disk("r00t0000-1111-4222-8333-444455556666", &path, 64)
+    }
+
+    /// An empty sparse data disk.
+    fn data_disk(&self, name: &str, uuid: &str, size_mib: u64) -> (DiskSpec, AttachedDisk) {
+        let path = self.dir.path().join(format!("{name}-{uuid}.raw"));
+        fs::File::create(&path)
+            .unwrap()
+            .set_len(size_mib * 1024 * 1024)
+            .unwrap();
+        file_disk(uuid, &path, size_mib)
+    }
+
+    fn instance(&self, name: &str, overrides: Value) -> InstanceSpec {
+        let g = |f: &str| self.guest.join(f).to_str().unwrap().to_string();
+        let mut params = json!({
+            "kvm_path": QEMU,
+            "kernel_path": g("vmlinuz"),
+            "initrd_path": g("initramfs.img"),
+            "root_path": "/dev/vda",
+            "kernel_args": format!("console=ttyS0 glab.name={name}"),
+            "kvm_flag": "disabled",
+        });
+        for (k, v) in overrides.as_object().unwrap() {
+            params[k] = v.clone();
+        }
+        spec(name, hvparams(params))
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let pid_dir = self.hv.dirs.pid_dir();
+        let Ok(entries) = fs::read_dir(&pid_dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pidfile = entry.path();
+            if let Ok(Some(pid)) = process::read_pid_file(&name, &pidfile) {
+                if process::inspect(pid, &name, &pidfile).is_some() {
+                    eprintln!("killing QEMU {pid} of {name} left by the test");
+                    let _ = process::signal(pid, Signal::KILL);
+                }
+            }
+        }
+    }
+}
+
+fn file_disk(uuid: &str, path: &Path, size_mib: u64) -> (DiskSpec, AttachedDisk) {
+    (
+        DiskSpec {
+            uuid: uuid.into(),
+            name: None,
+            iv_name: "disk/0".into(),
+            template: DiskTemplate::File,
+            size_mib,
+            logical_id: json!(["loop", path.to_str().unwrap()]),
+            mode: DiskMode::Rw,
+            params: Default::default(),
+        },
+        AttachedDisk {
+            uuid: uuid.into(),
+            dev_path: path.to_path_buf(),
+            mode: DiskMode::Rw,
+        },
+    )
+}
+
+/// The guest's serial console, read through its socket.
+struct Serial {
+    sock: UnixStream,
+    seen: String,
+    /// Where the next `wait_for` starts looking.
+    mark: usize,
+}
+
+impl Serial {
+    fn connect(path: &Path) -> Self {
+        let sock = UnixStream::connect(path).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        Serial {
+            sock,
+            seen: String::new(),
+            mark: 0,
+        }
+    }
+
+    /// Read until `needle` appears after the previous match (or EOF).
+    fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(pos) = self.seen[self.mark..].find(needle) {
+                self.mark += pos + needle.len();
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("no '{needle}' on the serial console; it said:\n{}", self.seen));
+            }
+            match self.sock.read(&mut buf) {
+                Ok(0) => return Err(format!("serial console closed before '{needle}':\n{}", self.seen)),
+                Ok(n) => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => return Err(format!("serial read: {e}")),
+            }
+        }
+    }
+}
+
+fn query_block(hv: &KvmHypervisor, name: &str) -> Vec<ganeti_qmp::commands::BlockInfo> {
+    let f = hv.dirs.instance(name);
+    let mut qmp = control::connect(&f.qmp, Duration::from_secs(5)).unwrap();
+    qmp.execute(&QueryBlock).unwrap()
+}
+
+fn block_size(hv: &KvmHypervisor, name: &str, id: &str) -> Option<u64> {
+    query_block(hv, name)
+        .into_iter()
+        .find(|b| b.device == id)
+        .and_then(|b| b.inserted)
+        .map(|i| i.image.virtual_size)
+}
+
+#[test]
+fn qemu_boot_reboot_readopt_and_acpi_stop() {
+    let Some(guest) = lab_guest() else { return };
+    let lab = Lab::new(guest);
+    let name = "gla";
+    let (dspec, disk) = lab.root_disk(name);
+    let mut inst = lab.instance(name, json!({}));
+    inst.disks = vec![dspec];
+    let t0 = Instant::now();
+    lab.hv.start(&inst, &[disk.clone()], false).unwrap();
+    let f = lab.hv.dirs.instance(name);
+    let mut serial = Serial::connect(&f.serial);
+    serial.wait_for("GUEST-READY name=gla root=disk", BOOT_TIMEOUT).unwrap();
+    eprintln!("booted to GUEST-READY in {:.1} s", t0.elapsed().as_secs_f64());
+
+    // a second start is refused; the VM is seen from the live process
+    assert!(matches!(
+        lab.hv.start(&inst, &[disk], false).unwrap_err(),
+        NodeError::AlreadyRunning { .. }
+    ));
+    let info = lab.hv.instance_info(name).unwrap().expect("running");
+    assert_eq!(info.state, HvInstanceState::Running);
+    assert_eq!((info.memory, info.vcpus), (128, 1));
+    assert!(info.time > 0.0, "{info:?}");
+    for p in [&f.pid, &f.runtime, &f.qmp, &f.info_qmp, &f.monitor, &f.serial] {
+        assert!(p.exists(), "{}", p.display());
+    }
+    let rt = KvmRuntime::read(name, &f.runtime).unwrap().unwrap();
+    assert_eq!(rt.disks[0].id, "disk-r00t0000-1111-4222");
+    assert!(!rt.argv.iter().any(|a| a == "-no-shutdown"));
+    // the memory the guest may still claim is reserved
+    assert!(lab.hv.node_info().unwrap().memory_free > 0);
+
+    // soft reboot: the guest boots again in the same QEMU
+    lab.hv.reboot(&inst).unwrap();
+    serial.wait_for("GUEST-READY name=gla", BOOT_TIMEOUT).unwrap();
+    assert_eq!(lab.hv.live(name).unwrap().unwrap().pid, rt.pid);
+
+    // a restarted daemon (a new hypervisor on the same root) re-adopts it
+    let hv2 = KvmHypervisor::new(&lab.paths(), HostProbe::system());
+    assert!(hv2.all_instances_info().unwrap().contains_key(name));
+
+    // clean stop through ACPI: the guest runs its shutdown
+    let t1 = Instant::now();
+    hypervisor::shutdown(&hv2, &inst, Duration::from_secs(30)).unwrap();
+    eprintln!("ACPI shutdown took {:.1} s", t1.elapsed().as_secs_f64());
+    assert!(hv2.instance_info(name).unwrap().is_none());
+    assert!(process::inspect(rt.pid, name, &f.pid).is_none());
+    let _ = serial.wait_for("GUEST-SHUTDOWN", Duration::from_secs(2));
+    assert!(
+        serial.seen.contains("GUEST-SHUTDOWN"),
+        "the guest did not shut down cleanly:\n{}",
+        serial.seen
+    );
+    hv2.cleanup(name).unwrap();
+    assert!(!f.runtime.exists() && !f.qmp.exists());
+    // stopping again: nothing runs
+    assert!(matches!(
+        hv2.stop(&inst, false, Duration::ZERO).unwrap_err(),
+        NodeError::NotRunning { .. }
+    ));
+}
+
+#[test]
+fn qemu_disks_kill_restart_and_user_shutdown() {
+    let Some(guest) = lab_guest() else { return };
+    let lab = Lab::new(guest);
+    let name = "glb";
+    let (root_spec, root) = lab.root_disk(name);
+    let data_uuid = "d0d0d0d0-1111-4222-8333-444455556666";
+    let (data_spec, data) = lab.data_disk(name, data_uuid, 32);
+    let mut inst = lab.instance(name, json!({"user_shutdown": true}));
+    inst.disks = vec![root_spec, data_spec];
+    let mut disks = vec![root, data];
+    lab.hv.start(&inst, &disks, false).unwrap();
+    let f = lab.hv.dirs.instance(name);
+    let mut serial = Serial::connect(&f.serial);
+
+    // grow the data disk while it runs: QEMU sees the new size at once
+    let data_id = "disk-d0d0d0d0-1111-4222";
+    assert_eq!(block_size(&lab.hv, name, data_id), Some(32 << 20));
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&disks[1].dev_path)
+        .unwrap()
+        .set_len(48 << 20)
+        .unwrap();
+    inst.disks[1].size_mib = 48;
+    lab.hv
+        .hotplug(&inst, &disks, &HotplugAction::DiskResized { index: 1 })
+        .unwrap();
+    assert_eq!(block_size(&lab.hv, name, data_id), Some(48 << 20));
+    let e = lab
+        .hv
+        .hotplug(&inst, &disks, &HotplugAction::DiskResized { index: 7 })
+        .unwrap_err();
+    assert!(e.to_string().contains("there is no disk 7"), "{e}");
+
+    // hot-add a disk: a named drive plus a virtio device
+    let extra_uuid = "e0e0e0e0-1111-4222-8333-444455556666";
+    let (extra_spec, extra) = lab.data_disk(name, extra_uuid, 16);
+    inst.disks.push(extra_spec);
+    disks.push(extra);
+    lab.hv
+        .hotplug(&inst, &disks, &HotplugAction::DiskAdd { index: 2 })
+        .unwrap();
+    assert_eq!(block_size(&lab.hv, name, "disk-e0e0e0e0-1111-4222"), Some(16 << 20));
+    let rt = KvmRuntime::read(name, &f.runtime).unwrap().unwrap();
+    assert_eq!(rt.disks.len(), 3);
+    let e = lab
+        .hv
+        .hotplug(&inst, &disks, &HotplugAction::DiskAdd { index: 2 })
+        .unwrap_err();
+    assert!(e.to_string().contains("already attached"), "{e}");
+
+    // once the guest runs, it releases an unplugged disk
+    serial.wait_for("GUEST-READY name=glb root=disk", BOOT_TIMEOUT).unwrap();
+    let removed = inst.disks.pop().unwrap();
+    disks.pop();
+    lab.hv
+        .hotplug(&inst, &disks, &HotplugAction::DiskRemove { disk: removed })
+        .unwrap();
+    assert_eq!(block_size(&lab.hv, name, "disk-e0e0e0e0-1111-4222"), None);
+    assert_eq!(KvmRuntime::read(name, &f.runtime).unwrap().unwrap().disks.len(), 2);
+
+    // QEMU killed behind our back: not running, and it can start again
+    let pid = lab.hv.live(name).unwrap().unwrap().pid;
+    process::signal(pid, Signal::KILL).unwrap();
+    assert!(process::wait_until(Duration::from_secs(5), || lab
+        .hv
+        .instance_info(name)
+        .unwrap()
+        .is_none()));
+    assert!(lab.hv.all_instances_info().unwrap().is_empty());
+    lab.hv.start(&inst, &disks, false).unwrap();
+    let mut serial = Serial::connect(&f.serial);
+    assert_eq!(block_size(&lab.hv, name, data_id), Some(48 << 20));
+    serial.wait_for("GUEST-READY name=glb", BOOT_TIMEOUT).unwrap();
+
+    // user_shutdown: a guest poweroff leaves QEMU in "shutdown"
+    lab.hv.stop(&inst, false, Duration::ZERO).unwrap();
+    assert!(
+        process::wait_until(Duration::from_secs(30), || {
+            lab.hv.instance_info(name).unwrap().map(|i| i.state)
+                == Some(HvInstanceState::Shutdown)
+        }),
+        "state: {:?}",
+        lab.hv.instance_info(name).unwrap()
+    );
+    // the next stop request ends the process
+    lab.hv.stop(&inst, false, Duration::ZERO).unwrap();
+    assert!(process::wait_until(Duration::from_secs(10), || lab
+        .hv
+        .instance_info(name)
+        .unwrap()
+        .is_none()));
+    lab.hv.cleanup(name).unwrap();
+}
+
+#[test]
+fn qemu_failed_start_reports_qemus_message_and_cleans_up() {
+    let Some(guest) = lab_guest() else { return };
+    let lab = Lab::new(guest);
+    let inst = lab.instance("glc", json!({"kvm_extra": "-no-such-option"}));
+    let e = lab.hv.start(&inst, &[], false).unwrap_err();
+    assert!(matches!(e, NodeError::KvmStart { .. }), "{e}");
+    assert!(e.to_string().contains("-no-such-option"), "{e}");
+    let f = lab.hv.dirs.instance("glc");
+    for p in [&f.pid, &f.runtime, &f.qmp, &f.serial] {
+        assert!(!p.exists(), "{}", p.display());
+    }
+    assert!(lab.hv.instance_info("glc").unwrap().is_none());
+
+    // a paused start: QEMU runs, the guest does not yet; a forced stop
+    let inst = lab.instance("glc", json!({}));
+    lab.hv.start(&inst, &[], true).unwrap();
+    let mut qmp = control::connect(&f.qmp, Duration::from_secs(5)).unwrap();
+    assert_eq!(control::run_state(&mut qmp).unwrap(), RunState::Prelaunch);
+    drop(qmp);
+    assert!(lab.hv.instance_info("glc").unwrap().is_some());
+    lab.hv.stop(&inst, true, Duration::ZERO).unwrap();
+    assert!(lab.hv.instance_info("glc").unwrap().is_none());
+    lab.hv.cleanup("glc").unwrap();
+}
