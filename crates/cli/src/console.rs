@@ -190,7 +190,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (path, server) = echo_server(dir.path());
         let input: &[u8] = b"root\n\x1dnot sent";
-        relay(UnixStream::connect(&path).unwrap(), input, Shared::default()).unwrap();
+        relay(
+            UnixStream::connect(&path).unwrap(),
+            input,
+            Shared::default(),
+        )
+        .unwrap();
         assert_eq!(
             server.join().unwrap(),
             b"root\n",

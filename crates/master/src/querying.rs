@@ -39,10 +39,17 @@ pub fn gather_live(m: &Master, cfg: &ConfigData) -> LiveData {
             }
         }
     }
-    let storage = vec![ganeti_node::StorageUnit::File {
-        path: cfg.cluster.file_storage_dir.clone().into(),
-    }];
-    match m.node.node_info(&hvs, &storage) {
+    let storage: Vec<_> = default_storage_unit(cfg).into_iter().collect();
+    // a storage unit that cannot be read (a missing volume group) must not
+    // hide the node's memory and CPU figures
+    let info = m
+        .node
+        .node_info(&hvs, &storage)
+        .or_else(|e| match storage.is_empty() {
+            true => Err(e),
+            false => m.node.node_info(&hvs, &[]),
+        });
+    match info {
         Ok(info) => {
             let hv = info.hypervisors.first();
             let st = info.storage.first();
@@ -72,6 +79,35 @@ pub fn gather_live(m: &Master, cfg: &ConfigData) -> LiveData {
         }
     }
     live
+}
+
+/// The storage unit behind a node's `dtotal`/`dfree`: the one of the first
+/// enabled disk template, as in Ganeti; templates without space reporting
+/// (diskless, blockdev, ext, ...) leave those fields unavailable.
+fn default_storage_unit(cfg: &ConfigData) -> Option<ganeti_node::StorageUnit> {
+    let cl = &cfg.cluster;
+    let exclusive_storage = cfg
+        .master_node()
+        .map(|n| crate::cmdlib::node::filled_ndparams(cfg, n))
+        .and_then(|nd| nd.get("exclusive_storage").and_then(Value::as_bool))
+        .unwrap_or(false);
+    match cl.enabled_disk_templates.first().map(String::as_str) {
+        Some("file") => Some(ganeti_node::StorageUnit::File {
+            path: cl.file_storage_dir.clone().into(),
+        }),
+        Some("sharedfile") => Some(ganeti_node::StorageUnit::SharedFile {
+            path: cl.shared_file_storage_dir.clone().into(),
+        }),
+        Some("plain" | "drbd") => cl
+            .volume_group_name
+            .clone()
+            .filter(|vg| !vg.is_empty())
+            .map(|vg| ganeti_node::StorageUnit::LvmVg {
+                vg,
+                exclusive_storage,
+            }),
+        _ => None,
+    }
 }
 
 /// LUXI `Query`.

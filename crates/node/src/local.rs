@@ -580,7 +580,7 @@ mod tests {
             "{st:?}"
         );
 
-        let e = node.node_info(&["kvm".into()], &[]).unwrap_err();
+        let e = node.node_info(&["xen-pvm".into()], &[]).unwrap_err();
         assert!(matches!(e, NodeError::UnsupportedHypervisor { .. }));
         let e = node
             .node_info(

@@ -128,7 +128,7 @@ impl Hypervisors {
 
 /// Poll interval bounds while waiting for a clean shutdown.
 const POLL_MIN: Duration = Duration::from_millis(50);
-const POLL_MAX: Duration = Duration::from_secs(5);
+const POLL_MAX: Duration = Duration::from_secs(1);
 
 /// Shut an instance down as Ganeti's backend does: ask for a clean
 /// shutdown (repeatedly) until `timeout`, then destroy it. An error of the

@@ -5,7 +5,7 @@
 //! and rename. A driver gets the whole [`DiskSpec`] and interprets the
 //! template-specific `logical_id` itself. `diskless` has no driver: its
 //! instances have no disks, so any block device call for it is an error.
-//! Templates: `file` and `sharedfile` ([`file`]: the same driver, the
+//! Templates: `file` and `sharedfile` ([`mod@file`]: the same driver, the
 //! master picks the directory), `plain` ([`lvm`], through the LVM tools),
 //! `blockdev` ([`blockdev`], adopted devices). Space reports and storage
 //! listings for the master are here too ([`StorageDrivers::space_info`],

@@ -71,7 +71,8 @@ pub fn remove(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             failed.push(format!("{}: {e}", d.iv_name));
         }
     }
-    if !disks.is_empty() {
+    // only the file-based templates have a per-instance directory
+    if !disks.is_empty() && matches!(inst.disk_template.as_str(), "file" | "sharedfile") {
         let dir = common::instance_file_dir(&cfg, &inst.name, &inst.disk_template);
         if let Err(e) = ctx.node().file_storage_dir_remove(&dir) {
             failed.push(format!("{}: {e}", dir.display()));

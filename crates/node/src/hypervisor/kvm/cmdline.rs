@@ -578,7 +578,10 @@ fn spice_options(a: &mut Argv, i: &CmdlineInput<'_>) -> Result<(), String> {
     for (key, value) in [
         ("image-compression", &p.spice_image_compression),
         ("jpeg-wan-compression", &p.spice_jpeg_wan_compression),
-        ("zlib-glz-wan-compression", &p.spice_zlib_glz_wan_compression),
+        (
+            "zlib-glz-wan-compression",
+            &p.spice_zlib_glz_wan_compression,
+        ),
         ("streaming-video", &p.spice_streaming_video),
     ] {
         if !value.is_empty() {

@@ -49,9 +49,10 @@ pub(crate) fn query_live(qmp: &mut Qmp<UnixStream>) -> Result<LiveStatus, QmpErr
         RunState::Shutdown => HvInstanceState::Shutdown,
         _ => HvInstanceState::Running,
     };
-    let memory_mib = qmp.execute(&QueryMemorySizeSummary).ok().map(|m| {
-        (m.base_memory + m.plugged_memory.unwrap_or(0)) / (1024 * 1024)
-    });
+    let memory_mib = qmp
+        .execute(&QueryMemorySizeSummary)
+        .ok()
+        .map(|m| (m.base_memory + m.plugged_memory.unwrap_or(0)) / (1024 * 1024));
     let vcpus = qmp
         .execute(&QueryCpusFast)
         .ok()
@@ -109,11 +110,7 @@ pub(crate) fn reset(qmp: &mut Qmp<UnixStream>, exits_on_reboot: bool) -> Result<
 /// Pin the VM as `cpu_mask` says (Ganeti's `_ExecuteCpuAffinity`): one
 /// mask pins every thread of the process, one mask per vCPU pins each
 /// vCPU thread; `all` leaves a thread alone.
-pub(crate) fn pin_cpus(
-    qmp: &mut Qmp<UnixStream>,
-    pid: i32,
-    pins: &[CpuPin],
-) -> Result<(), String> {
+pub(crate) fn pin_cpus(qmp: &mut Qmp<UnixStream>, pid: i32, pins: &[CpuPin]) -> Result<(), String> {
     match pins {
         [] | [CpuPin::All] => Ok(()),
         [CpuPin::Cpus(cpus)] => {

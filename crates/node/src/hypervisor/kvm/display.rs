@@ -44,9 +44,8 @@ pub(crate) fn resolve_spice(
     let addrs = lookup(bind)?;
     let first = |v4: bool| addrs.iter().copied().find(|a| a.is_ipv4() == v4);
     match ip_version {
-        4 | 6 => first(ip_version == 4).ok_or_else(|| {
-            format!("SPICE: Unable to get an IPv{ip_version} address for {bind}")
-        }),
+        4 | 6 => first(ip_version == 4)
+            .ok_or_else(|| format!("SPICE: Unable to get an IPv{ip_version} address for {bind}")),
         _ => first(true)
             .or_else(|| first(false))
             .ok_or_else(|| format!("SPICE: Unable to get an IP address for {bind}")),
@@ -94,7 +93,10 @@ mod tests {
 
     fn lookup(name: &str) -> Result<Vec<IpAddr>, String> {
         match name {
-            "eth0" => Ok(vec!["fe80::1".parse().unwrap(), "192.0.2.7".parse().unwrap()]),
+            "eth0" => Ok(vec![
+                "fe80::1".parse().unwrap(),
+                "192.0.2.7".parse().unwrap(),
+            ]),
             "v6only" => Ok(vec!["2001:db8::5".parse().unwrap()]),
             "down" => Ok(vec![]),
             other => Err(format!("no interface {other}")),
@@ -128,7 +130,10 @@ mod tests {
             resolve_spice("eth0", 0, lookup),
             Ok("192.0.2.7".parse().unwrap())
         );
-        assert_eq!(resolve_spice("eth0", 6, lookup), Ok("fe80::1".parse().unwrap()));
+        assert_eq!(
+            resolve_spice("eth0", 6, lookup),
+            Ok("fe80::1".parse().unwrap())
+        );
         assert_eq!(
             resolve_spice("v6only", 0, lookup),
             Ok("2001:db8::5".parse().unwrap())

@@ -31,7 +31,9 @@ use crate::spec::{AttachedDisk, HotplugAction, InstanceSpec};
 use crate::NodeError;
 
 /// How long the guest has to release an unplugged device.
-const UNPLUG_TIMEOUT: Duration = Duration::from_secs(20);
+const UNPLUG_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often the removal request is repeated while waiting.
+const UNPLUG_RETRY: Duration = Duration::from_secs(5);
 const MIB: u64 = 1024 * 1024;
 
 /// One hotplug request against a locked, running instance.
@@ -59,29 +61,49 @@ impl Ctx<'_> {
         }
     }
 
-    /// `device_del`, then wait until the guest released the device. A
-    /// device QEMU does not know (any more) counts as removed.
+    /// Ask for the device's removal; `Ok(false)` if QEMU does not know it
+    /// (any more). A request repeated while one is pending is fine.
+    fn request_unplug(&mut self, id: &str) -> Result<bool, NodeError> {
+        match self.qmp.execute(&DeviceDel { id: id.to_string() }) {
+            Ok(()) => Ok(true),
+            Err(QmpError::Command { class, .. }) if class == "DeviceNotFound" => Ok(false),
+            Err(QmpError::Command { desc, .. }) if desc.contains("in the process of unplug") => {
+                Ok(true)
+            }
+            Err(e) => Err(self.monitor(e)),
+        }
+    }
+
+    /// `device_del`, then wait until the guest released the device. The
+    /// request is repeated now and then: a guest that was still busy (e.g.
+    /// with the plug-in of a device) can miss the ACPI notification.
     fn unplug(&mut self, id: &str) -> Result<(), NodeError> {
         self.qmp.take_events();
-        match self.qmp.execute(&DeviceDel { id: id.to_string() }) {
-            Ok(()) => {}
-            Err(QmpError::Command { class, .. }) if class == "DeviceNotFound" => return Ok(()),
-            Err(e) => return Err(self.monitor(e)),
+        if !self.request_unplug(id)? {
+            return Ok(());
         }
         let deadline = Instant::now() + UNPLUG_TIMEOUT;
+        let mut next_request = Instant::now() + UNPLUG_RETRY;
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.qmp.wait_event("DEVICE_DELETED", left) {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(self.refuse(format!(
+                    "the guest did not release device {id} within {} s",
+                    UNPLUG_TIMEOUT.as_secs()
+                )));
+            }
+            if now >= next_request {
+                if !self.request_unplug(id)? {
+                    return Ok(());
+                }
+                next_request = now + UNPLUG_RETRY;
+            }
+            let slice = next_request.min(deadline).saturating_duration_since(now);
+            match self.qmp.wait_event("DEVICE_DELETED", slice) {
                 Ok(ev) if ev.data.get("device").and_then(|d| d.as_str()) == Some(id) => {
                     return Ok(())
                 }
-                Ok(_) => continue,
-                Err(QmpError::Timeout { .. }) => {
-                    return Err(self.refuse(format!(
-                        "the guest did not release device {id} within {} s",
-                        UNPLUG_TIMEOUT.as_secs()
-                    )))
-                }
+                Ok(_) | Err(QmpError::Timeout { .. }) => continue,
                 Err(e) => return Err(self.monitor(e)),
             }
         }
@@ -171,7 +193,12 @@ pub(super) fn hotplug(
             ctx.qmp
                 .execute(&BlockResize::by_device(id.as_str(), size))
                 .map_err(|e| ctx.monitor(e))?;
-            tracing::info!(instance = name, disk = id, size_mib = disk.size_mib, "disk resized");
+            tracing::info!(
+                instance = name,
+                disk = id,
+                size_mib = disk.size_mib,
+                "disk resized"
+            );
             return Ok(());
         }
         HotplugAction::DiskAdd { index } => disk_add(&mut ctx, disks, *index, id_err)?,
@@ -280,9 +307,9 @@ fn nic_add(
         return Err(ctx.refuse("ISA NICs (ne2k_isa) cannot be hot-added"));
     }
     if ctx.params.vhost_net && !std::path::Path::new("/dev/vhost-net").exists() {
-        return Err(ctx.refuse(
-            "vhost_net is enabled but /dev/vhost-net does not exist on this node",
-        ));
+        return Err(
+            ctx.refuse("vhost_net is enabled but /dev/vhost-net does not exist on this node")
+        );
     }
     if ctx.params.virtio_net_queues > 1 {
         return Err(ctx.refuse(format!(

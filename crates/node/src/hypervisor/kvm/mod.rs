@@ -7,16 +7,16 @@
 //!
 //! * QEMU is daemonized and in its own session, with no pipe to us, so a
 //!   restarted node daemon finds its VMs running and re-adopts them from
-//!   the pid files and runtime files ([`files`], [`runtime`]).
+//!   the pid files and runtime files (`files`, `runtime`).
 //! * "Is it running" is always asked of the live process (the pid is ours
 //!   only if its command line is our QEMU of that instance), never of a
 //!   file: a VM that died on its own is reported as not running, and its
-//!   leftovers are removed by [`Hypervisor::cleanup`] or the next start.
+//!   leftovers are removed by `Hypervisor::cleanup` or the next start.
 //! * Every QMP conversation is short, and status queries use their own
 //!   socket, so operations never block `instance_info`.
 //!
-//! Submodules by concern: the command line ([`cmdline`], pure), the
-//! process ([`process`]), QMP steps ([`control`]), start with rollback
+//! Submodules by concern: the command line (`cmdline`, pure), the
+//! process (`process`), QMP steps (`control`), start with rollback
 //! (`start`), device hotplug (`hotplug`) and the console (`console`).
 
 mod cmdline;
@@ -29,6 +29,8 @@ mod process;
 mod runtime;
 mod start;
 
+#[cfg(test)]
+mod netns_tests;
 #[cfg(test)]
 mod qemu_tests;
 #[cfg(test)]
@@ -234,7 +236,9 @@ impl KvmHypervisor {
                 }
             }
             Ok(None) => {}
-            Err(e) => tracing::warn!(instance = name, error = %e, "ignoring an unreadable runtime file"),
+            Err(e) => {
+                tracing::warn!(instance = name, error = %e, "ignoring an unreadable runtime file")
+            }
         }
         remove_instance_files(&f).map_err(|source| NodeError::HvStateIo {
             action: "clean up",
@@ -249,14 +253,19 @@ impl KvmHypervisor {
     fn destroy(&self, name: &str, p: &QemuProc) -> Result<(), NodeError> {
         let f = self.dirs.instance(name);
         let gone = || process::inspect(p.pid, name, &f.pid).is_none();
-        let quit = control::connect(&f.qmp, Duration::from_secs(2)).and_then(|mut q| q.execute(&Quit));
+        let quit =
+            control::connect(&f.qmp, Duration::from_secs(2)).and_then(|mut q| q.execute(&Quit));
         if !matches!(quit, Ok(()) | Err(QmpError::Closed)) {
             let _ = process::signal(p.pid, Signal::TERM);
         }
         if process::wait_until(QUIT_WAIT, gone) {
             return Ok(());
         }
-        tracing::warn!(instance = name, pid = p.pid, "QEMU did not quit, killing it");
+        tracing::warn!(
+            instance = name,
+            pid = p.pid,
+            "QEMU did not quit, killing it"
+        );
         process::signal(p.pid, Signal::KILL).map_err(|e| NodeError::KvmOp {
             action: "destroy",
             instance: name.to_string(),
@@ -390,7 +399,9 @@ impl Hypervisor for KvmHypervisor {
     fn verify(&self) -> Option<String> {
         let mut msgs = Vec::new();
         if !Path::new(DEFAULT_KVM_PATH).exists() {
-            msgs.push(format!("The KVM binary ('{DEFAULT_KVM_PATH}') does not exist"));
+            msgs.push(format!(
+                "The KVM binary ('{DEFAULT_KVM_PATH}') does not exist"
+            ));
         }
         if !Path::new(SOCAT_PATH).exists() {
             msgs.push(format!("The socat binary ('{SOCAT_PATH}') does not exist"));

@@ -173,7 +173,10 @@ pub(crate) fn launch(
     let mut cmd = Command::new(program);
     cmd.args(args)
         .env_clear()
-        .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(log_file)
@@ -231,7 +234,7 @@ mod tests {
     #[test]
     fn cmdline_identifies_the_instance() {
         let pidfile = Path::new("/r/pid/inst1");
-        let cmd = b"/usr/bin/kvm\0-name\0inst1\0-m\0128\0-smp\x002,cores=2\0-pidfile\0/r/pid/inst1\0";
+        let cmd = b"/usr/bin/kvm\x00-name\x00inst1\x00-m\x00128\x00-smp\x002,cores=2\x00-pidfile\x00/r/pid/inst1\x00";
         assert_eq!(
             parse_cmdline(7, cmd, "inst1", pidfile),
             Some(QemuProc {
@@ -242,8 +245,14 @@ mod tests {
         );
         // another instance, another root, not a QEMU of ours, a zombie
         assert_eq!(parse_cmdline(7, cmd, "inst2", pidfile), None);
-        assert_eq!(parse_cmdline(7, cmd, "inst1", Path::new("/x/pid/inst1")), None);
-        assert_eq!(parse_cmdline(7, b"/bin/sleep\0100\0", "inst1", pidfile), None);
+        assert_eq!(
+            parse_cmdline(7, cmd, "inst1", Path::new("/x/pid/inst1")),
+            None
+        );
+        assert_eq!(
+            parse_cmdline(7, b"/bin/sleep\x00100\x00", "inst1", pidfile),
+            None
+        );
         assert_eq!(parse_cmdline(7, b"", "inst1", pidfile), None);
         // QEMU's extended -name syntax
         let cmd = b"qemu\0-name\0guest=inst1,debug-threads=on\0-pidfile\0/r/pid/inst1\0";
@@ -289,8 +298,13 @@ mod tests {
         let argv = vec!["/bin/sleep".to_string(), "5".to_string()];
         let e = launch(&argv, vec![], &log, Duration::from_millis(200)).unwrap_err();
         assert!(e.contains("did not finish starting"), "{e}");
-        let e = launch(&["/no/such/qemu".to_string()], vec![], &log, Duration::from_secs(1))
-            .unwrap_err();
+        let e = launch(
+            &["/no/such/qemu".to_string()],
+            vec![],
+            &log,
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
         assert!(e.starts_with("cannot run /no/such/qemu"), "{e}");
     }
 

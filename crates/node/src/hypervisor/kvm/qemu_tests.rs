@@ -9,6 +9,7 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ganeti_qmp::commands::QueryBlock;
@@ -22,11 +23,11 @@ use crate::spec::{DiskMode, DiskSpec};
 
 const QEMU: &str = "/usr/bin/qemu-system-x86_64";
 const GUEST: &str = "/tmp/kvm-lab/guest";
-const BOOT_TIMEOUT: Duration = Duration::from_secs(40);
+pub(super) const BOOT_TIMEOUT: Duration = Duration::from_secs(40);
 
 /// The guest directory, or `None` (after saying why) when the lab is
 /// not set up on this machine.
-fn lab_guest() -> Option<PathBuf> {
+pub(super) fn lab_guest() -> Option<PathBuf> {
     let guest = PathBuf::from(GUEST);
     for needed in [
         PathBuf::from(QEMU),
@@ -47,16 +48,19 @@ fn lab_guest() -> Option<PathBuf> {
 }
 
 /// A temporary node root; kills every QEMU of it when dropped.
-struct Lab {
+pub(super) struct Lab {
     dir: tempfile::TempDir,
     guest: PathBuf,
-    hv: KvmHypervisor,
+    pub(super) hv: KvmHypervisor,
 }
 
 impl Lab {
-    fn new(guest: PathBuf) -> Self {
+    pub(super) fn new(guest: PathBuf) -> Self {
         // a short root: control socket paths must fit in 108 bytes
-        let dir = tempfile::Builder::new().prefix("kvmt").tempdir_in("/tmp").unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("kvmt")
+            .tempdir_in("/tmp")
+            .unwrap();
         let hv = KvmHypervisor::new(&Paths::new(dir.path()), HostProbe::system());
         Lab { dir, guest, hv }
     }
@@ -66,7 +70,7 @@ impl Lab {
     }
 
     /// A private copy of the guest's root disk.
-    fn root_disk(&self, name: &str) -> (DiskSpec, AttachedDisk) {
+    pub(super) fn root_disk(&self, name: &str) -> (DiskSpec, AttachedDisk) {
         let path = self.dir.path().join(format!("{name}-root.raw"));
         fs::copy(self.guest.join("disk.raw"), &path).unwrap();
         file_disk("r00t0000-1111-4222-8333-444455556666", &path, 64)
@@ -82,7 +86,7 @@ impl Lab {
         file_disk(uuid, &path, size_mib)
     }
 
-    fn instance(&self, name: &str, overrides: Value) -> InstanceSpec {
+    pub(super) fn instance(&self, name: &str, overrides: Value) -> InstanceSpec {
         let g = |f: &str| self.guest.join(f).to_str().unwrap().to_string();
         let mut params = json!({
             "kvm_path": QEMU,
@@ -139,7 +143,7 @@ fn file_disk(uuid: &str, path: &Path, size_mib: u64) -> (DiskSpec, AttachedDisk)
 }
 
 /// The guest's serial console, read through its socket.
-struct Serial {
+pub(super) struct Serial {
     sock: UnixStream,
     seen: String,
     /// Where the next `wait_for` starts looking.
@@ -147,7 +151,7 @@ struct Serial {
 }
 
 impl Serial {
-    fn connect(path: &Path) -> Self {
+    pub(super) fn connect(path: &Path) -> Self {
         let sock = UnixStream::connect(path).unwrap();
         sock.set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
@@ -159,7 +163,7 @@ impl Serial {
     }
 
     /// Read until `needle` appears after the previous match (or EOF).
-    fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<(), String> {
+    pub(super) fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<(), String> {
         let deadline = Instant::now() + timeout;
         let mut buf = [0u8; 4096];
         loop {
@@ -168,15 +172,25 @@ impl Serial {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(format!("no '{needle}' on the serial console; it said:\n{}", self.seen));
+                return Err(format!(
+                    "no '{needle}' on the serial console; it said:\n{}",
+                    self.seen
+                ));
             }
             match self.sock.read(&mut buf) {
-                Ok(0) => return Err(format!("serial console closed before '{needle}':\n{}", self.seen)),
+                Ok(0) => {
+                    return Err(format!(
+                        "serial console closed before '{needle}':\n{}",
+                        self.seen
+                    ))
+                }
                 Ok(n) => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
                 Err(e)
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
                     ) => {}
                 Err(e) => return Err(format!("serial read: {e}")),
             }
@@ -207,11 +221,18 @@ fn qemu_boot_reboot_readopt_and_acpi_stop() {
     let mut inst = lab.instance(name, json!({}));
     inst.disks = vec![dspec];
     let t0 = Instant::now();
-    lab.hv.start(&inst, &[disk.clone()], false).unwrap();
+    lab.hv
+        .start(&inst, std::slice::from_ref(&disk), false)
+        .unwrap();
     let f = lab.hv.dirs.instance(name);
     let mut serial = Serial::connect(&f.serial);
-    serial.wait_for("GUEST-READY name=gla root=disk", BOOT_TIMEOUT).unwrap();
-    eprintln!("booted to GUEST-READY in {:.1} s", t0.elapsed().as_secs_f64());
+    serial
+        .wait_for("GUEST-READY name=gla root=disk", BOOT_TIMEOUT)
+        .unwrap();
+    eprintln!(
+        "booted to GUEST-READY in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
 
     // a second start is refused; the VM is seen from the live process
     assert!(matches!(
@@ -222,7 +243,14 @@ fn qemu_boot_reboot_readopt_and_acpi_stop() {
     assert_eq!(info.state, HvInstanceState::Running);
     assert_eq!((info.memory, info.vcpus), (128, 1));
     assert!(info.time > 0.0, "{info:?}");
-    for p in [&f.pid, &f.runtime, &f.qmp, &f.info_qmp, &f.monitor, &f.serial] {
+    for p in [
+        &f.pid,
+        &f.runtime,
+        &f.qmp,
+        &f.info_qmp,
+        &f.monitor,
+        &f.serial,
+    ] {
         assert!(p.exists(), "{}", p.display());
     }
     let rt = KvmRuntime::read(name, &f.runtime).unwrap().unwrap();
@@ -233,7 +261,9 @@ fn qemu_boot_reboot_readopt_and_acpi_stop() {
 
     // soft reboot: the guest boots again in the same QEMU
     lab.hv.reboot(&inst).unwrap();
-    serial.wait_for("GUEST-READY name=gla", BOOT_TIMEOUT).unwrap();
+    serial
+        .wait_for("GUEST-READY name=gla", BOOT_TIMEOUT)
+        .unwrap();
     assert_eq!(lab.hv.live(name).unwrap().unwrap().pid, rt.pid);
 
     // a restarted daemon (a new hypervisor on the same root) re-adopts it
@@ -304,7 +334,10 @@ fn qemu_disks_kill_restart_and_user_shutdown() {
     lab.hv
         .hotplug(&inst, &disks, &HotplugAction::DiskAdd { index: 2 })
         .unwrap();
-    assert_eq!(block_size(&lab.hv, name, "disk-e0e0e0e0-1111-4222"), Some(16 << 20));
+    assert_eq!(
+        block_size(&lab.hv, name, "disk-e0e0e0e0-1111-4222"),
+        Some(16 << 20)
+    );
     let rt = KvmRuntime::read(name, &f.runtime).unwrap().unwrap();
     assert_eq!(rt.disks.len(), 3);
     let e = lab
@@ -314,14 +347,23 @@ fn qemu_disks_kill_restart_and_user_shutdown() {
     assert!(e.to_string().contains("already attached"), "{e}");
 
     // once the guest runs, it releases an unplugged disk
-    serial.wait_for("GUEST-READY name=glb root=disk", BOOT_TIMEOUT).unwrap();
+    serial
+        .wait_for("GUEST-READY name=glb root=disk", BOOT_TIMEOUT)
+        .unwrap();
     let removed = inst.disks.pop().unwrap();
     disks.pop();
     lab.hv
         .hotplug(&inst, &disks, &HotplugAction::DiskRemove { disk: removed })
         .unwrap();
     assert_eq!(block_size(&lab.hv, name, "disk-e0e0e0e0-1111-4222"), None);
-    assert_eq!(KvmRuntime::read(name, &f.runtime).unwrap().unwrap().disks.len(), 2);
+    assert_eq!(
+        KvmRuntime::read(name, &f.runtime)
+            .unwrap()
+            .unwrap()
+            .disks
+            .len(),
+        2
+    );
 
     // QEMU killed behind our back: not running, and it can start again
     let pid = lab.hv.live(name).unwrap().unwrap().pid;
@@ -335,14 +377,15 @@ fn qemu_disks_kill_restart_and_user_shutdown() {
     lab.hv.start(&inst, &disks, false).unwrap();
     let mut serial = Serial::connect(&f.serial);
     assert_eq!(block_size(&lab.hv, name, data_id), Some(48 << 20));
-    serial.wait_for("GUEST-READY name=glb", BOOT_TIMEOUT).unwrap();
+    serial
+        .wait_for("GUEST-READY name=glb", BOOT_TIMEOUT)
+        .unwrap();
 
     // user_shutdown: a guest poweroff leaves QEMU in "shutdown"
     lab.hv.stop(&inst, false, Duration::ZERO).unwrap();
     assert!(
         process::wait_until(Duration::from_secs(30), || {
-            lab.hv.instance_info(name).unwrap().map(|i| i.state)
-                == Some(HvInstanceState::Shutdown)
+            lab.hv.instance_info(name).unwrap().map(|i| i.state) == Some(HvInstanceState::Shutdown)
         }),
         "state: {:?}",
         lab.hv.instance_info(name).unwrap()
@@ -371,14 +414,76 @@ fn qemu_failed_start_reports_qemus_message_and_cleans_up() {
     }
     assert!(lab.hv.instance_info("glc").unwrap().is_none());
 
-    // a paused start: QEMU runs, the guest does not yet; a forced stop
-    let inst = lab.instance("glc", json!({}));
+    // a failure after QEMU was launched (pinning to a CPU the host does
+    // not have): the QEMU is killed and its files removed
+    let inst = lab.instance("glc", json!({"cpu_mask": "1000"}));
+    let e = lab.hv.start(&inst, &[], false).unwrap_err();
+    assert!(e.to_string().contains("CPU pinning failed"), "{e}");
+    assert!(lab.hv.instance_info("glc").unwrap().is_none());
+    for p in [&f.pid, &f.runtime, &f.qmp, &f.serial] {
+        assert!(!p.exists(), "{}", p.display());
+    }
+    let leftover = Command::new("pgrep")
+        .args(["-f", &format!("-pidfile {}", f.pid.display())])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    for pid in leftover.lines().filter_map(|p| p.parse::<i32>().ok()) {
+        // pgrep also lists zombies; a live one would be a leak
+        assert!(
+            process::inspect(pid, "glc", &f.pid).is_none(),
+            "QEMU {pid} left running"
+        );
+    }
+
+    // a paused start with per-vCPU pinning and a VNC password: QEMU
+    // runs, the guest does not yet
+    let pw = lab.dir.path().join("vnc-pw");
+    fs::write(&pw, "s3cret\n").unwrap();
+    let mut inst = lab.instance(
+        "glc",
+        json!({"cpu_mask": "1:0", "vnc_bind_address": "127.0.0.1",
+               "vnc_password_file": pw.to_str().unwrap()}),
+    );
+    inst.vcpus = 2;
+    inst.network_port = Some(5900 + 100 + std::process::id() % 1000);
     lab.hv.start(&inst, &[], true).unwrap();
     let mut qmp = control::connect(&f.qmp, Duration::from_secs(5)).unwrap();
     assert_eq!(control::run_state(&mut qmp).unwrap(), RunState::Prelaunch);
+    let vnc = qmp.execute_raw("query-vnc", None).unwrap();
+    assert_eq!(vnc["auth"], json!("vnc"), "{vnc}");
+    let mut cpus = qmp.execute(&ganeti_qmp::commands::QueryCpusFast).unwrap();
+    cpus.sort_by_key(|c| c.cpu_index);
+    let allowed = |tid: i64| {
+        fs::read_to_string(format!("/proc/{tid}/status"))
+            .unwrap()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("Cpus_allowed_list:")
+                    .map(|v| v.trim().to_string())
+            })
+            .unwrap()
+    };
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 {
+        assert_eq!(allowed(cpus[0].thread_id), "1");
+        assert_eq!(allowed(cpus[1].thread_id), "0");
+    }
     drop(qmp);
+    let argv = KvmRuntime::read("glc", &f.runtime).unwrap().unwrap().argv;
+    assert!(!argv.join(" ").contains("s3cret"));
     assert!(lab.hv.instance_info("glc").unwrap().is_some());
     lab.hv.stop(&inst, true, Duration::ZERO).unwrap();
     assert!(lab.hv.instance_info("glc").unwrap().is_none());
+    lab.hv.cleanup("glc").unwrap();
+
+    // one mask pins the whole process
+    let inst = lab.instance("glc", json!({"cpu_mask": "0"}));
+    lab.hv.start(&inst, &[], true).unwrap();
+    let pid = lab.hv.live("glc").unwrap().unwrap().pid;
+    for task in fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
+        let tid: i64 = task.file_name().to_str().unwrap().parse().unwrap();
+        assert_eq!(allowed(tid), "0", "thread {tid}");
+    }
+    lab.hv.stop(&inst, true, Duration::ZERO).unwrap();
     lab.hv.cleanup("glc").unwrap();
 }

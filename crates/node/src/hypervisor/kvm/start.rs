@@ -53,7 +53,11 @@ impl Drop for StartGuard<'_> {
                 process::inspect(pid, self.instance, &self.files.pid).is_none()
             });
             if !gone {
-                tracing::error!(instance = self.instance, pid, "QEMU of a failed start does not die");
+                tracing::error!(
+                    instance = self.instance,
+                    pid,
+                    "QEMU of a failed start does not die"
+                );
             }
         }
         for (tap, nic) in &self.taps {
@@ -74,7 +78,9 @@ fn read_password(what: &str, path: &str) -> Result<String, String> {
         .map_err(|e| format!("Failed to open {what} password file {path}: {e}"))?;
     let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
     if line.is_empty() {
-        return Err(format!("Failed to open {what} password file {path}: no data"));
+        return Err(format!(
+            "Failed to open {what} password file {path}: no data"
+        ));
     }
     Ok(line.to_string())
 }
@@ -280,7 +286,15 @@ pub(super) fn start(
     runtime.write(&files.runtime)?;
     super::write_nic_files(&files, &runtime)?;
 
-    post_launch(name, &files, &params, pid, vnc_password, spice_password, startup_paused)?;
+    post_launch(
+        name,
+        &files,
+        &params,
+        pid,
+        vnc_password,
+        spice_password,
+        startup_paused,
+    )?;
     guard.armed = false;
     tracing::info!(instance = name, pid, "instance started");
     Ok(())

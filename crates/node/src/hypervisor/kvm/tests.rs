@@ -132,8 +132,21 @@ const LOG: &str = "/r/var/log/ganeti/kvm/inst1.log";
 
 fn head() -> Vec<String> {
     s(&[
-        "-name", "inst1", "-m", "128", "-smp", "1", "-pidfile", PID, "-nodefaults",
-        "-daemonize", "-D", LOG, "-S", "-uuid", UUID,
+        "-name",
+        "inst1",
+        "-m",
+        "128",
+        "-smp",
+        "1",
+        "-pidfile",
+        PID,
+        "-nodefaults",
+        "-daemonize",
+        "-D",
+        LOG,
+        "-S",
+        "-uuid",
+        UUID,
     ])
 }
 
@@ -170,11 +183,16 @@ fn argv_direct_kernel_tcg_with_disk_and_nic() {
     let mut want = s(&["/usr/bin/qemu-system-x86_64"]);
     want.extend(head());
     want.extend(s(&[
-        "-accel", "tcg,tb-size=64",
-        "-device", "virtio-balloon",
-        "-kernel", "/boot/vmlinuz",
-        "-initrd", "/boot/initrd.img",
-        "-append", "root=/dev/vda1 ro quiet console=ttyS0,38400",
+        "-accel",
+        "tcg,tb-size=64",
+        "-device",
+        "virtio-balloon",
+        "-kernel",
+        "/boot/vmlinuz",
+        "-initrd",
+        "/boot/initrd.img",
+        "-append",
+        "root=/dev/vda1 ro quiet console=ttyS0,38400",
     ]));
     want.extend(sockets(true));
     want.extend(s(&[
@@ -221,15 +239,23 @@ fn argv_disk_boot_with_vnc_and_many_options() {
     h[5] = "2,cores=2,threads=1".into();
     want.extend(h);
     want.extend(s(&[
-        "-machine", "pc-i440fx-9.2,acpi=off",
-        "-accel", "kvm",
-        "-cpu", "qemu64",
+        "-machine",
+        "pc-i440fx-9.2,acpi=off",
+        "-accel",
+        "kvm",
+        "-cpu",
+        "qemu64",
         "-no-reboot",
         "-no-shutdown",
-        "-rtc", "base=localtime",
-        "-mem-path", "/hugepages", "-mem-prealloc",
-        "-device", "virtio-balloon",
-        "-boot", "c",
+        "-rtc",
+        "base=localtime",
+        "-mem-path",
+        "/hugepages",
+        "-mem-prealloc",
+        "-device",
+        "virtio-balloon",
+        "-boot",
+        "c",
     ]));
     want.extend(sockets(false));
     want.extend(s(&[
@@ -291,9 +317,16 @@ fn argv_spice_scsi_cdrom_and_vnc_variants() {
     assert!(joined.contains(
         "-object tls-creds-x509,id=vnctls0,endpoint=server,dir=/etc/x509,verify-peer=yes -vnc [::1]:7,tls-creds=vnctls0"
     ), "{joined}");
-    assert!(joined.contains("-vga cirrus -usb -device usb-mouse"), "{joined}");
+    assert!(
+        joined.contains("-vga cirrus -usb -device usb-mouse"),
+        "{joined}"
+    );
     f.vnc = Some(VncBind::SocketDir("/run/vnc".into()));
-    assert!(f.build().unwrap().join(" ").contains("-vnc unix:/run/vnc/inst1.vnc"));
+    assert!(f
+        .build()
+        .unwrap()
+        .join(" ")
+        .contains("-vnc unix:/run/vnc/inst1.vnc"));
     f.vnc = Some(VncBind::Ip("192.0.2.1".parse().unwrap()));
     f.inst.network_port = Some(5900);
     assert!(f.build().unwrap().join(" ").contains("-vnc none"));
@@ -311,17 +344,36 @@ fn bad_values_are_refused() {
     ] {
         let e = parse_params("inst1", &hvparams(bad.clone())).unwrap_err();
         assert!(matches!(e, NodeError::KvmParams { .. }), "{bad}: {e}");
-        assert!(e.to_string().contains("invalid kvm parameters of instance inst1"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("invalid kvm parameters of instance inst1"),
+            "{e}"
+        );
     }
     // what only the node refuses
     let cases: Vec<(Value, &str)> = vec![
         (json!({"vhost_net": true}), "/dev/vhost-net does not exist"),
         (json!({"virtio_net_queues": 4}), "multi-queue taps"),
-        (json!({"kvm_extra": "-device 'unterminated"}), "cannot split kvm_extra"),
-        (json!({"security_model": "pool"}), "security_model 'pool' is not supported"),
-        (json!({"cpu_mask": "0:1"}), "Number of vCPUs [1] does not match the CPU mask [0:1]"),
-        (json!({"spice_bind": "192.0.2.1"}), "SPICE needs a network port"),
-        (json!({"vnc_bind_address": "eth0"}), "VNC bind address was not resolved"),
+        (
+            json!({"kvm_extra": "-device 'unterminated"}),
+            "cannot split kvm_extra",
+        ),
+        (
+            json!({"security_model": "pool"}),
+            "security_model 'pool' is not supported",
+        ),
+        (
+            json!({"cpu_mask": "0:1"}),
+            "Number of vCPUs [1] does not match the CPU mask [0:1]",
+        ),
+        (
+            json!({"spice_bind": "192.0.2.1"}),
+            "SPICE needs a network port",
+        ),
+        (
+            json!({"vnc_bind_address": "eth0"}),
+            "VNC bind address was not resolved",
+        ),
     ];
     for (bad, want) in cases {
         let mut f = Fixture::new(bad.clone()).with_nic();
@@ -332,7 +384,10 @@ fn bad_values_are_refused() {
     // with /dev/vhost-net, vhost is asked for
     let mut f = Fixture::new(json!({"vhost_net": true})).with_nic();
     f.vhost = true;
-    assert!(f.build().unwrap().contains(&"tap,id=nic-0a1b2c3d-4e5f-4a6b,fd=5,vhost=on".to_string()));
+    assert!(f
+        .build()
+        .unwrap()
+        .contains(&"tap,id=nic-0a1b2c3d-4e5f-4a6b,fd=5,vhost=on".to_string()));
     // without NICs, vhost and queues do not matter
     assert!(Fixture::new(json!({"vhost_net": true})).build().is_ok());
 }
@@ -347,7 +402,10 @@ fn device_ids_follow_ganeti() {
     for bad in ["", "-a-b", "a b-c-d", "x/y"] {
         assert!(cmdline::device_id("disk", bad).is_err(), "{bad}");
     }
-    assert_eq!(cmdline::nic_model(kvmparams::NicType::Paravirtual), "virtio-net-pci");
+    assert_eq!(
+        cmdline::nic_model(kvmparams::NicType::Paravirtual),
+        "virtio-net-pci"
+    );
     assert_eq!(cmdline::nic_model(kvmparams::NicType::Ne2kIsa), "ne2k_isa");
     assert!(cmdline::is_shared_template(DiskTemplate::Sharedfile));
     assert!(!cmdline::is_shared_template(DiskTemplate::File));
@@ -359,12 +417,21 @@ fn instance_names_are_checked() {
     files::check_name(&dirs, "inst1.example.com").unwrap();
     for bad in ["", "a/b", ".x", "a,b", "a b", &"x".repeat(80)] {
         let e = files::check_name(&dirs, bad).unwrap_err();
-        assert!(matches!(e, NodeError::InvalidInstanceName { .. }), "{bad}: {e}");
+        assert!(
+            matches!(e, NodeError::InvalidInstanceName { .. }),
+            "{bad}: {e}"
+        );
     }
     let f = dirs.instance("inst1");
     assert_eq!(f.pid, Path::new(PID));
-    assert_eq!(f.runtime, Path::new("/r/var/run/ganeti/kvm-hypervisor/conf/inst1.runtime"));
-    assert_eq!(f.nic_file(0), Path::new("/r/var/run/ganeti/kvm-hypervisor/nic/inst1/0"));
+    assert_eq!(
+        f.runtime,
+        Path::new("/r/var/run/ganeti/kvm-hypervisor/conf/inst1.runtime")
+    );
+    assert_eq!(
+        f.nic_file(0),
+        Path::new("/r/var/run/ganeti/kvm-hypervisor/nic/inst1/0")
+    );
     // a relative root becomes absolute (QEMU daemonizes into /)
     let rel = KvmDirs::new(&Paths::new("rel"));
     assert!(rel.root().is_absolute());
@@ -412,12 +479,18 @@ fn runtime_file_round_trip() {
     // corrupt and future files are reported with their path
     fs::write(&p, "{not json").unwrap();
     let e = KvmRuntime::read("inst1", &p).unwrap_err();
-    assert!(matches!(e, NodeError::HvStateCorrupt { .. }) && e.to_string().contains("inst1.runtime"), "{e}");
+    assert!(
+        matches!(e, NodeError::HvStateCorrupt { .. }) && e.to_string().contains("inst1.runtime"),
+        "{e}"
+    );
     let mut v = serde_json::to_value(&rt).unwrap();
     v["version"] = json!(99);
     fs::write(&p, v.to_string()).unwrap();
     let e = KvmRuntime::read("inst1", &p).unwrap_err();
-    assert!(e.to_string().contains("unknown runtime file version 99"), "{e}");
+    assert!(
+        e.to_string().contains("unknown runtime file version 99"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -454,7 +527,10 @@ fn console_kinds() {
         }
     );
     inst.network_port = Some(5900);
-    assert!(matches!(hv.console(&inst, &host), ConsoleInfo::Message { .. }));
+    assert!(matches!(
+        hv.console(&inst, &host),
+        ConsoleInfo::Message { .. }
+    ));
     inst.hvparams = hvparams(json!({"serial_console": false, "spice_bind": "192.0.2.4"}));
     inst.network_port = Some(11001);
     assert_eq!(
@@ -475,7 +551,9 @@ fn console_kinds() {
     );
     inst.hvparams = hvparams(json!({"nic_type": "bogus"}));
     match hv.console(&inst, &host) {
-        ConsoleInfo::Message { message, .. } => assert!(message.starts_with("Invalid kvm parameters"), "{message}"),
+        ConsoleInfo::Message { message, .. } => {
+            assert!(message.starts_with("Invalid kvm parameters"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -488,7 +566,17 @@ impl FakeQemu {
     fn spawn(name: &str, pidfile: &Path) -> Self {
         use std::os::unix::process::CommandExt;
         let child = Command::new("/bin/sh")
-            .args(["-c", "sleep 30; true", "sh", "-name", name, "-m", "256", "-smp", "2"])
+            .args([
+                "-c",
+                "sleep 30; true",
+                "sh",
+                "-name",
+                name,
+                "-m",
+                "256",
+                "-smp",
+                "2",
+            ])
             .arg("-pidfile")
             .arg(pidfile)
             .process_group(0)
@@ -532,7 +620,10 @@ fn nothing_running_without_qemu() {
         hv.stop(&inst, true, Duration::ZERO).unwrap_err(),
         NodeError::NotRunning { .. }
     ));
-    assert!(matches!(hv.reboot(&inst).unwrap_err(), NodeError::RebootNotRunning { .. }));
+    assert!(matches!(
+        hv.reboot(&inst).unwrap_err(),
+        NodeError::RebootNotRunning { .. }
+    ));
     let e = hv
         .hotplug(&inst, &[], &HotplugAction::DiskResized { index: 0 })
         .unwrap_err();
@@ -597,7 +688,11 @@ fn failed_starts_leave_nothing_behind() {
     );
     // a "QEMU" that fails with a message
     let fake_qemu = dir.path().join("fake-qemu");
-    fs::write(&fake_qemu, "#!/bin/sh\necho 'qemu-system-x86_64: -drive x: no such file' >&2\nexit 1\n").unwrap();
+    fs::write(
+        &fake_qemu,
+        "#!/bin/sh\necho 'qemu-system-x86_64: -drive x: no such file' >&2\nexit 1\n",
+    )
+    .unwrap();
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&fake_qemu, fs::Permissions::from_mode(0o755)).unwrap();
     let inst = spec(
@@ -606,7 +701,11 @@ fn failed_starts_leave_nothing_behind() {
     );
     let e = hv.start(&inst, &[], false).unwrap_err();
     assert!(matches!(e, NodeError::KvmStart { .. }), "{e}");
-    assert!(e.to_string().ends_with("qemu-system-x86_64: -drive x: no such file"), "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("qemu-system-x86_64: -drive x: no such file"),
+        "{e}"
+    );
     for p in [&f.pid, &f.runtime, &f.qmp, &f.nic_dir] {
         assert!(!p.exists(), "{}", p.display());
     }
@@ -614,7 +713,10 @@ fn failed_starts_leave_nothing_behind() {
     assert!(fs::read_to_string(&f.log).unwrap().contains("no such file"));
     // bad hvparams and names are refused before anything happens
     let inst = spec("inst1", hvparams(json!({"disk_type": "floppy"})));
-    assert!(matches!(hv.start(&inst, &[], false).unwrap_err(), NodeError::KvmParams { .. }));
+    assert!(matches!(
+        hv.start(&inst, &[], false).unwrap_err(),
+        NodeError::KvmParams { .. }
+    ));
     let inst = spec("a,b", hvparams(json!({})));
     assert!(matches!(
         hv.start(&inst, &[], false).unwrap_err(),
@@ -641,5 +743,8 @@ fn failed_starts_leave_nothing_behind() {
         mode: DiskMode::Rw,
     }];
     let e = hv.start(&inst, &attached, false).unwrap_err();
-    assert!(e.to_string().contains("cannot derive a QEMU device id"), "{e}");
+    assert!(
+        e.to_string().contains("cannot derive a QEMU device id"),
+        "{e}"
+    );
 }

@@ -145,7 +145,11 @@ fn probe_applies_the_adoptable_root() {
         );
     }
     // Ganeti's default root: only /dev/disk/... may be adopted
-    let got = probe(Path::new(DEFAULT_ADOPTABLE_ROOT), sys, &[lo.dev.clone()]);
+    let got = probe(
+        Path::new(DEFAULT_ADOPTABLE_ROOT),
+        sys,
+        std::slice::from_ref(&lo.dev),
+    );
     assert_eq!(
         got[0].state,
         BlockDevProbeState::OutsideRoot {
@@ -169,7 +173,9 @@ fn probe_applies_the_adoptable_root() {
     assert_eq!(node.blockdev_find(&d).unwrap().unwrap().size_mib, 6);
     node.blockdev_remove(&d).unwrap();
     let default_node = LocalNode::new(Paths::new(t.path()));
-    let got = default_node.blockdev_probe(&[lo.dev.clone()]).unwrap();
+    let got = default_node
+        .blockdev_probe(std::slice::from_ref(&lo.dev))
+        .unwrap();
     assert!(matches!(
         got[0].state,
         BlockDevProbeState::OutsideRoot { .. }
