@@ -1,7 +1,7 @@
 //! The client against a real qemu-system-x86_64 (TCG). Each test starts its
 //! own QEMU in a temp dir and kills it (by its pid, via `Child`) when the
 //! guard drops, also on failure. Skipped loudly when QEMU (or, for the boot
-//! test, the kvm-lab guest) is missing.
+//! test, the repository's test guest, tests/guest/build-guest.sh) is missing.
 
 use std::fs::File;
 use std::os::fd::AsFd;
@@ -14,7 +14,8 @@ use ganeti_qmp::commands::*;
 use ganeti_qmp::{Qmp, QmpError};
 
 const QEMU: &str = "qemu-system-x86_64";
-const GUEST_DIR: &str = "/tmp/kvm-lab/guest";
+/// Names the test guest's directory; scripts/test.sh sets it.
+const GUEST_DIR_ENV: &str = "GANETI_TEST_GUEST_DIR";
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 fn find_qemu() -> Option<PathBuf> {
@@ -22,6 +23,32 @@ fn find_qemu() -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(QEMU))
         .find(|p| p.is_file())
+}
+
+/// The test guest's kernel and initramfs, or `None` (after saying why,
+/// and how to build them) when they are missing. The guest is in
+/// `$GANETI_TEST_GUEST_DIR`, else `<repo>/target/guest`.
+fn test_guest() -> Option<(PathBuf, PathBuf)> {
+    let dir = match std::env::var_os(GUEST_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/guest");
+            dir.canonicalize().unwrap_or(dir)
+        }
+    };
+    let (kernel, initrd) = (dir.join("vmlinuz"), dir.join("initramfs.img"));
+    for needed in [&kernel, &initrd] {
+        if !needed.is_file() {
+            eprintln!(
+                "SKIP: guest powerdown test not run: the test guest's {} is missing; \
+                 build it with `tests/guest/build-guest.sh` (it writes to ${GUEST_DIR_ENV}, \
+                 else <repo>/target/guest), or run scripts/test.sh",
+                needed.display()
+            );
+            return None;
+        }
+    }
+    Some((kernel, initrd))
 }
 
 /// A running QEMU; killed and reaped on drop.
@@ -323,14 +350,12 @@ fn guest_acpi_powerdown_emits_shutdown_and_qemu_exits() {
         eprintln!("SKIP: {QEMU} not found in PATH; guest powerdown test not run");
         return;
     };
-    let guest = Path::new(GUEST_DIR);
-    let (kernel, initrd) = (guest.join("vmlinuz"), guest.join("initramfs.img"));
-    if !kernel.is_file() || !initrd.is_file() {
-        eprintln!(
-            "SKIP: no kvm-lab guest in {GUEST_DIR} (run build-guest.sh); guest powerdown test not run"
-        );
+    let Some((kernel, initrd)) = test_guest() else {
         return;
-    }
+    };
+    // The guest's console goes to a file: it shows the guest ran its own
+    // shutdown, not just that QEMU stopped.
+    let console = tempfile::NamedTempFile::new().unwrap();
     let mut vm = start(
         &qemu,
         &[
@@ -341,7 +366,9 @@ fn guest_acpi_powerdown_emits_shutdown_and_qemu_exits() {
             "-initrd",
             initrd.to_str().unwrap(),
             "-append",
-            "console=ttyS0 panic=-1 quiet glab.name=qmptest",
+            "console=ttyS0 panic=-1 quiet gnt.name=qmptest",
+            "-serial",
+            &format!("file:{}", console.path().display()),
         ],
     );
     let mut qmp = vm.connect();
@@ -363,5 +390,10 @@ fn guest_acpi_powerdown_emits_shutdown_and_qemu_exits() {
     assert!(
         vm.wait_exit(TIMEOUT),
         "qemu still running after guest poweroff"
+    );
+    let said = std::fs::read_to_string(console.path()).unwrap();
+    assert!(
+        said.contains("GUEST-READY name=qmptest ") && said.contains("GUEST-SHUTDOWN name=qmptest"),
+        "the guest did not boot and shut down cleanly; its console:\n{said}"
     );
 }

@@ -7,8 +7,10 @@
 //! QEMU must run there too, so the outer test runs the inner one in a
 //! fresh copy of this test binary under `ip netns exec`, and deletes the
 //! namespace in a drop guard. The inner test is `#[ignore]`d and does
-//! nothing unless started that way. Skips loudly without root,
-//! `/dev/net/tun`, `ip`, busybox, QEMU or the lab guest.
+//! nothing unless started that way. The guest (tests/guest/build-guest.sh)
+//! proves its side of the network through its serial command loop.
+//! Skips loudly without root, `/dev/net/tun`, `ip`, busybox, QEMU or the
+//! test guest.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -18,7 +20,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::qemu_tests::{lab_guest, Lab, Serial, BOOT_TIMEOUT};
+use super::qemu_tests::{test_guest, Lab, Serial, BOOT_TIMEOUT, CMD_TIMEOUT};
 use super::runtime::KvmRuntime;
 use super::*;
 use crate::spec::NicSpec;
@@ -51,7 +53,7 @@ impl Drop for NetNs {
 
 #[test]
 fn qemu_nics_in_a_netns() {
-    if lab_guest().is_none() {
+    if test_guest().is_none() {
         return;
     }
     if let Some(why) = skip_reason() {
@@ -117,7 +119,7 @@ fn inner_qemu_nics() {
     if std::env::var(INNER_ENV).is_err() {
         return;
     }
-    let guest = lab_guest().expect("checked by the outer test");
+    let guest = test_guest().expect("checked by the outer test");
     sh(&["/usr/sbin/ip", "link", "set", "lo", "up"]);
     sh(&["/usr/sbin/ip", "link", "add", "br0", "type", "bridge"]);
     sh(&["/usr/sbin/ip", "link", "set", "br0", "up"]);
@@ -132,10 +134,10 @@ fn inner_qemu_nics() {
 
     let lab = Lab::new(guest);
     let name = "gln";
-    let (dspec, disk) = lab.root_disk(name);
+    let (dspec, disk) = lab.data_disk(name, "d1d1d1d1-1111-4222-8333-444455556666", 16);
     let mut inst = lab.instance(
         name,
-        json!({"kernel_args": "console=ttyS0 glab.name=gln glab.ip=10.99.0.1/24 glab.ping=10.99.0.254"}),
+        json!({"kernel_args": "quiet gnt.name=gln gnt.ip=10.99.0.1/24"}),
     );
     inst.disks = vec![dspec];
     inst.nics = vec![nic(
@@ -145,12 +147,11 @@ fn inner_qemu_nics() {
     lab.hv.start(&inst, &[disk], false).unwrap();
     let f = lab.hv.dirs.instance(name);
     let mut serial = Serial::connect(&f.serial);
-    serial
-        .wait_for("GUEST-READY name=gln", BOOT_TIMEOUT)
-        .unwrap();
-    serial
-        .wait_for("PING-RESULT OK", Duration::from_secs(20))
-        .unwrap();
+    let ready = serial.ready(name, BOOT_TIMEOUT).unwrap();
+    assert_eq!(ready.ip, "10.99.0.1/24");
+    // the guest reaches the bridge through its tap, and the bridge the guest
+    let (rc, out) = serial.run("ping -c1 -W2 10.99.0.254", CMD_TIMEOUT).unwrap();
+    assert_eq!(rc, 0, "the guest cannot ping the bridge:\n{out}");
     sh(&[
         "/usr/bin/busybox",
         "ping",
@@ -182,6 +183,11 @@ fn inner_qemu_nics() {
         .hotplug(&inst, &[], &HotplugAction::NicAdd { index: 1 })
         .unwrap_err();
     assert!(e.to_string().contains("already plugged in"), "{e}");
+    // the guest found the new NIC, with its MAC
+    let mac = serial
+        .run_until_ok("cat /sys/class/net/eth1/address", Duration::from_secs(20))
+        .unwrap();
+    assert!(mac.contains("aa:00:00:00:00:02"), "eth1's address: {mac}");
 
     // hot-remove it: once QEMU lets go of the fd, the tap disappears
     inst.nics.pop();
@@ -201,6 +207,12 @@ fn inner_qemu_nics() {
         1
     );
     assert!(!f.nic_file(1).exists());
+    // the guest let go of it; its first NIC still works
+    serial
+        .run_until_ok("! test -e /sys/class/net/eth1", Duration::from_secs(20))
+        .unwrap();
+    let (rc, out) = serial.run("ping -c1 -W2 10.99.0.254", CMD_TIMEOUT).unwrap();
+    assert_eq!(rc, 0, "the guest lost its first NIC:\n{out}");
 
     // a destroyed VM takes its taps with it
     lab.hv.stop(&inst, true, Duration::ZERO).unwrap();

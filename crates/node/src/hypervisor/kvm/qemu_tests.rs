@@ -1,12 +1,14 @@
-//! Real-QEMU tests: the kvm-lab guest (/tmp/kvm-lab/guest, built by
-//! shared/tools/kvm-lab/build-guest.sh) booted through the `Hypervisor`
-//! trait in a temporary root, with the software CPU (this host's KVM
-//! cannot run it). They skip loudly when QEMU or the guest is missing.
-//! Every QEMU they start is killed by pid when the test ends, even when
-//! it fails.
+//! Real-QEMU tests: the repository's test guest (tests/guest/build-guest.sh:
+//! a kernel and a busybox initramfs, no disk image) booted through the
+//! `Hypervisor` trait in a temporary root, with the software CPU (this
+//! host's KVM cannot run it). The disks they give the VM are blank files;
+//! what the guest sees of them is asked through the guest's command loop
+//! on the serial console. They skip loudly when QEMU or the guest is
+//! missing. Every QEMU they start is killed by pid when the test ends,
+//! even when it fails.
 
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,23 +24,41 @@ use crate::hypervisor;
 use crate::spec::{DiskMode, DiskSpec};
 
 const QEMU: &str = "/usr/bin/qemu-system-x86_64";
-const GUEST: &str = "/tmp/kvm-lab/guest";
+/// Names the test guest's directory; scripts/test.sh sets it.
+const GUEST_DIR_ENV: &str = "GANETI_TEST_GUEST_DIR";
 pub(super) const BOOT_TIMEOUT: Duration = Duration::from_secs(40);
+/// How long one command in the guest may take.
+pub(super) const CMD_TIMEOUT: Duration = Duration::from_secs(10);
+/// 512-byte sectors per MiB, the unit of /sys/block/*/size.
+const SECTORS_PER_MIB: u64 = 2048;
 
-/// The guest directory, or `None` (after saying why) when the lab is
-/// not set up on this machine.
-pub(super) fn lab_guest() -> Option<PathBuf> {
-    let guest = PathBuf::from(GUEST);
-    for needed in [
-        PathBuf::from(QEMU),
-        guest.join("vmlinuz"),
-        guest.join("initramfs.img"),
-        guest.join("disk.raw"),
-    ] {
-        if !needed.exists() {
+/// Where the test guest is: `$GANETI_TEST_GUEST_DIR`, else
+/// `<repo>/target/guest` (build-guest.sh's own default).
+fn guest_dir() -> PathBuf {
+    match std::env::var_os(GUEST_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/guest");
+            dir.canonicalize().unwrap_or(dir)
+        }
+    }
+}
+
+/// The guest directory, or `None` (after saying why, and how to build
+/// it) when QEMU or the guest is missing on this machine.
+pub(super) fn test_guest() -> Option<PathBuf> {
+    let guest = guest_dir();
+    if !Path::new(QEMU).exists() {
+        eprintln!("SKIP: real-QEMU kvm test not run: {QEMU} is missing (install qemu-system-x86)");
+        return None;
+    }
+    for file in ["vmlinuz", "initramfs.img"] {
+        let needed = guest.join(file);
+        if !needed.is_file() {
             eprintln!(
-                "SKIP: real-QEMU kvm test: {} is missing (install QEMU and run \
-                 shared/tools/kvm-lab/build-guest.sh {GUEST})",
+                "SKIP: real-QEMU kvm test not run: the test guest's {} is missing; \
+                 build it with `tests/guest/build-guest.sh` (it writes to ${GUEST_DIR_ENV}, \
+                 else <repo>/target/guest), or run scripts/test.sh",
                 needed.display()
             );
             return None;
@@ -69,15 +89,14 @@ impl Lab {
         Paths::new(self.dir.path())
     }
 
-    /// A private copy of the guest's root disk.
-    pub(super) fn root_disk(&self, name: &str) -> (DiskSpec, AttachedDisk) {
-        let path = self.dir.path().join(format!("{name}-root.raw"));
-        fs::copy(self.guest.join("disk.raw"), &path).unwrap();
-        file_disk("r00t0000-1111-4222-8333-444455556666", &path, 64)
-    }
-
-    /// An empty sparse data disk.
-    fn data_disk(&self, name: &str, uuid: &str, size_mib: u64) -> (DiskSpec, AttachedDisk) {
+    /// An empty sparse data disk (the guest boots from its initramfs,
+    /// so every disk is a data disk: vda, vdb, ... in the guest).
+    pub(super) fn data_disk(
+        &self,
+        name: &str,
+        uuid: &str,
+        size_mib: u64,
+    ) -> (DiskSpec, AttachedDisk) {
         let path = self.dir.path().join(format!("{name}-{uuid}.raw"));
         fs::File::create(&path)
             .unwrap()
@@ -92,8 +111,11 @@ impl Lab {
             "kvm_path": QEMU,
             "kernel_path": g("vmlinuz"),
             "initrd_path": g("initramfs.img"),
-            "root_path": "/dev/vda",
-            "kernel_args": format!("console=ttyS0 glab.name={name}"),
+            // root_path stays Ganeti's default (/dev/vda1): a kernel_path
+            // needs one, and the guest's initramfs ignores it. The serial
+            // console (on by default) adds console=ttyS0; `quiet` keeps
+            // kernel messages out of the command loop's output.
+            "kernel_args": format!("quiet gnt.name={name}"),
             "kvm_flag": "disabled",
         });
         for (k, v) in overrides.as_object().unwrap() {
@@ -142,12 +164,23 @@ fn file_disk(uuid: &str, path: &Path, size_mib: u64) -> (DiskSpec, AttachedDisk)
     )
 }
 
-/// The guest's serial console, read through its socket.
+/// The guest's serial console, through its socket: the guest's markers
+/// and its command loop (each line written is run by `sh -c`, then the
+/// guest prints `CMD-DONE rc=N`).
 pub(super) struct Serial {
     sock: UnixStream,
     seen: String,
     /// Where the next `wait_for` starts looking.
     mark: usize,
+}
+
+/// What the guest's `GUEST-READY` line says.
+#[derive(Debug)]
+pub(super) struct Ready {
+    /// `gnt.ip`, or `none`.
+    pub(super) ip: String,
+    /// Differs at every boot.
+    pub(super) boot: String,
 }
 
 impl Serial {
@@ -196,6 +229,101 @@ impl Serial {
             }
         }
     }
+
+    /// The rest of the current line, trimmed.
+    fn rest_of_line(&mut self, timeout: Duration) -> Result<String, String> {
+        let start = self.mark;
+        self.wait_for("\n", timeout)?;
+        Ok(self.seen[start..self.mark].trim().to_string())
+    }
+
+    /// Wait for the guest `name` to be up and listening for commands.
+    pub(super) fn ready(&mut self, name: &str, timeout: Duration) -> Result<Ready, String> {
+        self.wait_for(&format!("GUEST-READY name={name} "), timeout)?;
+        let line = self.rest_of_line(CMD_TIMEOUT)?;
+        let field = |key: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(key))
+                .map(str::to_string)
+                .ok_or_else(|| format!("no {key} in the ready line '{line}'"))
+        };
+        Ok(Ready {
+            ip: field("ip=")?,
+            boot: field("boot=")?,
+        })
+    }
+
+    /// Run `cmd` in the guest (after `ready`): its exit code and what it
+    /// printed.
+    pub(super) fn run(&mut self, cmd: &str, timeout: Duration) -> Result<(i32, String), String> {
+        const DONE: &str = "CMD-DONE rc=";
+        // what came before the command is not its output
+        self.mark = self.seen.len();
+        let start = self.mark;
+        (&self.sock)
+            .write_all(format!("{cmd}\n").as_bytes())
+            .map_err(|e| format!("serial write: {e}"))?;
+        self.wait_for(DONE, timeout)
+            .map_err(|e| format!("`{cmd}` did not finish: {e}"))?;
+        let out = self.seen[start..self.mark - DONE.len()].to_string();
+        let rc = self.rest_of_line(timeout)?;
+        let rc = rc
+            .parse()
+            .map_err(|_| format!("`{cmd}`: bad exit code '{rc}'"))?;
+        Ok((rc, out))
+    }
+
+    /// Run `cmd` in the guest until it succeeds, for state the guest
+    /// reaches on its own time (a hot-plugged device, a new link).
+    pub(super) fn run_until_ok(&mut self, cmd: &str, within: Duration) -> Result<String, String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let (rc, out) = self.run(cmd, CMD_TIMEOUT)?;
+            if rc == 0 {
+                return Ok(out);
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "`{cmd}` still fails (rc={rc}) after {within:?}: {out}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// The size of the guest's block device `dev` in MiB as the guest sees
+/// it, `None` when the guest has no such device.
+fn guest_disk_mib(serial: &mut Serial, dev: &str) -> Option<u64> {
+    let (rc, out) = serial
+        .run(&format!("cat /sys/block/{dev}/size"), CMD_TIMEOUT)
+        .unwrap();
+    if rc != 0 {
+        return None;
+    }
+    let sectors: u64 = out
+        .lines()
+        .find_map(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no size of {dev} in the guest's answer '{out}'"));
+    Some(sectors / SECTORS_PER_MIB)
+}
+
+/// Wait until the guest sees `dev` with `want` MiB (`None`: no device);
+/// devices come and go, and sizes change, at the guest's own pace.
+fn await_guest_disk(serial: &mut Serial, dev: &str, want: Option<u64>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = guest_disk_mib(serial, dev);
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the guest sees {dev} as {got:?} MiB, not {want:?}; console:\n{}",
+            serial.seen
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn query_block(hv: &KvmHypervisor, name: &str) -> Vec<ganeti_qmp::commands::BlockInfo> {
@@ -212,12 +340,15 @@ fn block_size(hv: &KvmHypervisor, name: &str, id: &str) -> Option<u64> {
         .map(|i| i.image.virtual_size)
 }
 
+/// The uuid of the first disk (vda in the guest) the tests give a VM.
+const FIRST_DISK: &str = "r00t0000-1111-4222-8333-444455556666";
+
 #[test]
 fn qemu_boot_reboot_readopt_and_acpi_stop() {
-    let Some(guest) = lab_guest() else { return };
+    let Some(guest) = test_guest() else { return };
     let lab = Lab::new(guest);
     let name = "gla";
-    let (dspec, disk) = lab.root_disk(name);
+    let (dspec, disk) = lab.data_disk(name, FIRST_DISK, 64);
     let mut inst = lab.instance(name, json!({}));
     inst.disks = vec![dspec];
     let t0 = Instant::now();
@@ -226,13 +357,15 @@ fn qemu_boot_reboot_readopt_and_acpi_stop() {
         .unwrap();
     let f = lab.hv.dirs.instance(name);
     let mut serial = Serial::connect(&f.serial);
-    serial
-        .wait_for("GUEST-READY name=gla root=disk", BOOT_TIMEOUT)
-        .unwrap();
+    let first = serial.ready(name, BOOT_TIMEOUT).unwrap();
     eprintln!(
         "booted to GUEST-READY in {:.1} s",
         t0.elapsed().as_secs_f64()
     );
+    assert_eq!(first.ip, "none");
+    // the guest got its disk, whole
+    assert_eq!(guest_disk_mib(&mut serial, "vda"), Some(64));
+    assert_eq!(guest_disk_mib(&mut serial, "vdb"), None);
 
     // a second start is refused; the VM is seen from the live process
     assert!(matches!(
@@ -259,12 +392,12 @@ fn qemu_boot_reboot_readopt_and_acpi_stop() {
     // the memory the guest may still claim is reserved
     assert!(lab.hv.node_info().unwrap().memory_free > 0);
 
-    // soft reboot: the guest boots again in the same QEMU
+    // soft reboot: the guest boots again (a new boot id) in the same QEMU
     lab.hv.reboot(&inst).unwrap();
-    serial
-        .wait_for("GUEST-READY name=gla", BOOT_TIMEOUT)
-        .unwrap();
+    let second = serial.ready(name, BOOT_TIMEOUT).unwrap();
+    assert_ne!(first.boot, second.boot, "the guest did not boot again");
     assert_eq!(lab.hv.live(name).unwrap().unwrap().pid, rt.pid);
+    assert_eq!(guest_disk_mib(&mut serial, "vda"), Some(64));
 
     // a restarted daemon (a new hypervisor on the same root) re-adopts it
     let hv2 = KvmHypervisor::new(&lab.paths(), HostProbe::system());
@@ -276,9 +409,9 @@ fn qemu_boot_reboot_readopt_and_acpi_stop() {
     eprintln!("ACPI shutdown took {:.1} s", t1.elapsed().as_secs_f64());
     assert!(hv2.instance_info(name).unwrap().is_none());
     assert!(process::inspect(rt.pid, name, &f.pid).is_none());
-    let _ = serial.wait_for("GUEST-SHUTDOWN", Duration::from_secs(2));
+    let _ = serial.wait_for("GUEST-SHUTDOWN name=gla", Duration::from_secs(2));
     assert!(
-        serial.seen.contains("GUEST-SHUTDOWN"),
+        serial.seen.contains("GUEST-SHUTDOWN name=gla"),
         "the guest did not shut down cleanly:\n{}",
         serial.seen
     );
@@ -293,20 +426,24 @@ fn qemu_boot_reboot_readopt_and_acpi_stop() {
 
 #[test]
 fn qemu_disks_kill_restart_and_user_shutdown() {
-    let Some(guest) = lab_guest() else { return };
+    let Some(guest) = test_guest() else { return };
     let lab = Lab::new(guest);
     let name = "glb";
-    let (root_spec, root) = lab.root_disk(name);
+    let (first_spec, first) = lab.data_disk(name, FIRST_DISK, 64);
     let data_uuid = "d0d0d0d0-1111-4222-8333-444455556666";
     let (data_spec, data) = lab.data_disk(name, data_uuid, 32);
     let mut inst = lab.instance(name, json!({"user_shutdown": true}));
-    inst.disks = vec![root_spec, data_spec];
-    let mut disks = vec![root, data];
+    inst.disks = vec![first_spec, data_spec];
+    let mut disks = vec![first, data];
     lab.hv.start(&inst, &disks, false).unwrap();
     let f = lab.hv.dirs.instance(name);
     let mut serial = Serial::connect(&f.serial);
+    serial.ready(name, BOOT_TIMEOUT).unwrap();
+    assert_eq!(guest_disk_mib(&mut serial, "vda"), Some(64));
+    assert_eq!(guest_disk_mib(&mut serial, "vdb"), Some(32));
 
-    // grow the data disk while it runs: QEMU sees the new size at once
+    // grow the data disk while it runs: QEMU sees the new size at once,
+    // and so does the guest
     let data_id = "disk-d0d0d0d0-1111-4222";
     assert_eq!(block_size(&lab.hv, name, data_id), Some(32 << 20));
     fs::OpenOptions::new()
@@ -320,13 +457,15 @@ fn qemu_disks_kill_restart_and_user_shutdown() {
         .hotplug(&inst, &disks, &HotplugAction::DiskResized { index: 1 })
         .unwrap();
     assert_eq!(block_size(&lab.hv, name, data_id), Some(48 << 20));
+    await_guest_disk(&mut serial, "vdb", Some(48));
+    assert_eq!(guest_disk_mib(&mut serial, "vda"), Some(64));
     let e = lab
         .hv
         .hotplug(&inst, &disks, &HotplugAction::DiskResized { index: 7 })
         .unwrap_err();
     assert!(e.to_string().contains("there is no disk 7"), "{e}");
 
-    // hot-add a disk: a named drive plus a virtio device
+    // hot-add a disk: a named drive plus a virtio device the guest finds
     let extra_uuid = "e0e0e0e0-1111-4222-8333-444455556666";
     let (extra_spec, extra) = lab.data_disk(name, extra_uuid, 16);
     inst.disks.push(extra_spec);
@@ -340,16 +479,14 @@ fn qemu_disks_kill_restart_and_user_shutdown() {
     );
     let rt = KvmRuntime::read(name, &f.runtime).unwrap().unwrap();
     assert_eq!(rt.disks.len(), 3);
+    await_guest_disk(&mut serial, "vdc", Some(16));
     let e = lab
         .hv
         .hotplug(&inst, &disks, &HotplugAction::DiskAdd { index: 2 })
         .unwrap_err();
     assert!(e.to_string().contains("already attached"), "{e}");
 
-    // once the guest runs, it releases an unplugged disk
-    serial
-        .wait_for("GUEST-READY name=glb root=disk", BOOT_TIMEOUT)
-        .unwrap();
+    // the running guest releases an unplugged disk
     let removed = inst.disks.pop().unwrap();
     disks.pop();
     lab.hv
@@ -364,6 +501,7 @@ fn qemu_disks_kill_restart_and_user_shutdown() {
             .len(),
         2
     );
+    await_guest_disk(&mut serial, "vdc", None);
 
     // QEMU killed behind our back: not running, and it can start again
     let pid = lab.hv.live(name).unwrap().unwrap().pid;
@@ -377,9 +515,11 @@ fn qemu_disks_kill_restart_and_user_shutdown() {
     lab.hv.start(&inst, &disks, false).unwrap();
     let mut serial = Serial::connect(&f.serial);
     assert_eq!(block_size(&lab.hv, name, data_id), Some(48 << 20));
-    serial
-        .wait_for("GUEST-READY name=glb", BOOT_TIMEOUT)
-        .unwrap();
+    serial.ready(name, BOOT_TIMEOUT).unwrap();
+    // the restarted guest has the grown disk, not the removed one
+    assert_eq!(guest_disk_mib(&mut serial, "vda"), Some(64));
+    assert_eq!(guest_disk_mib(&mut serial, "vdb"), Some(48));
+    assert_eq!(guest_disk_mib(&mut serial, "vdc"), None);
 
     // user_shutdown: a guest poweroff leaves QEMU in "shutdown"
     lab.hv.stop(&inst, false, Duration::ZERO).unwrap();
@@ -390,6 +530,9 @@ fn qemu_disks_kill_restart_and_user_shutdown() {
         "state: {:?}",
         lab.hv.instance_info(name).unwrap()
     );
+    serial
+        .wait_for("GUEST-SHUTDOWN name=glb", Duration::from_secs(5))
+        .unwrap();
     // the next stop request ends the process
     lab.hv.stop(&inst, false, Duration::ZERO).unwrap();
     assert!(process::wait_until(Duration::from_secs(10), || lab
@@ -402,7 +545,7 @@ fn qemu_disks_kill_restart_and_user_shutdown() {
 
 #[test]
 fn qemu_failed_start_reports_qemus_message_and_cleans_up() {
-    let Some(guest) = lab_guest() else { return };
+    let Some(guest) = test_guest() else { return };
     let lab = Lab::new(guest);
     let inst = lab.instance("glc", json!({"kvm_extra": "-no-such-option"}));
     let e = lab.hv.start(&inst, &[], false).unwrap_err();

@@ -582,6 +582,17 @@ impl FakeQemu {
             .process_group(0)
             .spawn()
             .unwrap();
+        // between fork and exec /proc shows the parent's command line:
+        // wait for the exec, as a real QEMU has exec'd when it writes its pid
+        let cmdline = format!("/proc/{}/cmdline", child.id());
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !fs::read(&cmdline).is_ok_and(|c| c.windows(8).any(|w| w == b"-pidfile")) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the stand-in never exec'd"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
         fs::create_dir_all(pidfile.parent().unwrap()).unwrap();
         fs::write(pidfile, format!("{}\n", child.id())).unwrap();
         FakeQemu(child)
