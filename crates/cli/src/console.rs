@@ -66,8 +66,11 @@ impl Drop for RawTerminal {
 /// escape byte is typed, stdin ends, or the instance closes the console.
 pub fn attach(path: &Path) -> io::Result<()> {
     let sock = UnixStream::connect(path)?;
+    // our own handle on fd 1: the caller may hold the lock of `io::stdout()`
+    // for its whole run, which would block the output thread forever
+    let stdout = std::fs::File::from(rustix::io::dup(io::stdout())?);
     let _raw = RawTerminal::enable();
-    relay(sock, io::stdin().lock(), io::stdout())
+    relay(sock, io::stdin().lock(), stdout)
 }
 
 /// The relay itself, over any input and output (tests use buffers).
