@@ -189,9 +189,11 @@ impl Cluster {
 
     /// Run a gnt-* command with `input` on its stdin, kept open `hold`
     /// longer (e.g. for `gnt-instance console`, which stops relaying
-    /// shortly after its input ends).
+    /// shortly after its input ends). A command still running 60 s after
+    /// its input ended is killed and reported (rc -1, "TIMED OUT" on
+    /// stderr) instead of hanging the test.
     pub fn gnt_input(&self, argv: &[&str], input: &[u8], hold: Duration) -> Run {
-        use std::io::Write;
+        use std::io::{Read, Write};
         use std::process::Stdio;
         let mut child = self
             .gnt_command(argv)
@@ -200,12 +202,56 @@ impl Cluster {
             .stderr(Stdio::piped())
             .spawn()
             .expect("run gnt");
+        let pipe = |r: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                if let Some(mut r) = r {
+                    let _ = r.read_to_end(&mut buf);
+                }
+                String::from_utf8_lossy(&buf).into_owned()
+            })
+        };
+        let out = pipe(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let err = pipe(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
         if let Some(mut stdin) = child.stdin.take() {
             let _ = stdin.write_all(input);
             let _ = stdin.flush();
             std::thread::sleep(hold);
         }
-        Run::from(child.wait_with_output().expect("wait for gnt"))
+        let start = Instant::now();
+        let status = loop {
+            if let Ok(Some(st)) = child.try_wait() {
+                break Some(st);
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let stdout = out.join().unwrap_or_default();
+        let mut stderr = err.join().unwrap_or_default();
+        if status.is_none() {
+            stderr.push_str(&format!(
+                "\nTIMED OUT: {argv:?} still ran 60 s after its input ended"
+            ));
+        }
+        Run {
+            stdout,
+            stderr,
+            rc: status.and_then(|s| s.code()).unwrap_or(-1),
+        }
     }
 
     /// Set an environment variable for every later command and daemon start.

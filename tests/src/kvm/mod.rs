@@ -25,9 +25,12 @@ use std::time::{Duration, Instant};
 
 use crate::{bin_dir, Cluster, Run};
 
-/// Print the loud skip line of this tier.
+/// Print the loud skip line of this tier. Written to the process's stderr
+/// directly, not through `eprintln!`, which the test harness captures and
+/// hides for passing tests: a skip must show in a plain `cargo test`.
 pub fn skip(reason: &str) {
-    eprintln!("SKIP (kvm tier): {reason}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIP (kvm tier): {reason}");
 }
 
 /// `let env = kvm_env_or_skip!();`: the detected [`KvmEnv`], or a loud
@@ -70,7 +73,7 @@ pub fn guest_dir() -> PathBuf {
 
 fn find_qemu() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("GANETI_TEST_QEMU") {
-        return Some(PathBuf::from(p));
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)

@@ -102,7 +102,7 @@ impl Serial {
     }
 
     fn try_connect(&mut self) -> bool {
-        match UnixStream::connect(&self.path) {
+        match connect_bounded(&self.path) {
             Ok(s) => {
                 let _ = s.set_read_timeout(Some(Duration::from_millis(100)));
                 self.stream = Some(s);
@@ -293,6 +293,20 @@ impl Serial {
             Err(e) => panic!("{e}"),
         }
     }
+}
+
+/// `UnixStream::connect`, given up after a second. A connect to a unix
+/// socket whose listener does not accept (QEMU serves one console client
+/// at a time) blocks once the backlog is full; a test must fail then, not
+/// hang. The abandoned attempt's thread ends when the socket goes away.
+fn connect_bounded(path: &Path) -> std::io::Result<UnixStream> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(UnixStream::connect(p));
+    });
+    rx.recv_timeout(Duration::from_secs(1))
+        .unwrap_or_else(|_| Err(std::io::Error::from(ErrorKind::TimedOut)))
 }
 
 #[cfg(test)]
