@@ -324,6 +324,46 @@ fn two_guests_on_a_bridge_reach_each_other() {
         from_host.output
     );
 
+    // a NIC plugged into the running guest, then unplugged again
+    let hot = format!("add:link={}", ns.bridge);
+    c.gnt(&["gnt-instance", "modify", "--hotplug", "--net", &hot, a])
+        .ok();
+    let start = Instant::now();
+    let mut eth1 = sa.run("ip -o link show eth1", CMD).unwrap();
+    while eth1.rc != 0 && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(300));
+        eth1 = sa.run("ip -o link show eth1", CMD).unwrap();
+    }
+    assert_eq!(
+        eth1.rc, 0,
+        "the hot-added NIC is not in the guest: {}",
+        eth1.output
+    );
+    let mac = c.instance_fields(a, "nic.mac/1");
+    assert!(eth1.output.contains(mac.trim()), "{} vs {mac}", eth1.output);
+    let (_, ports) = ns.exec(&["ip", "-o", "link", "show", "master", &ns.bridge]);
+    assert_eq!(ports.lines().count(), 3, "bridge ports: {ports}");
+    c.gnt(&[
+        "gnt-instance",
+        "modify",
+        "--hotplug",
+        "--net",
+        "1:remove",
+        a,
+    ])
+    .ok();
+    let start = Instant::now();
+    while sa.run("ip -o link show eth1", CMD).unwrap().rc == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(40),
+            "the unplugged NIC is still in the guest"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (_, ports) = ns.exec(&["ip", "-o", "link", "show", "master", &ns.bridge]);
+    assert_eq!(ports.lines().count(), 2, "bridge ports: {ports}");
+    assert_eq!(c.instance_fields(a, "nic.count").trim(), "1");
+
     remove(&c, a);
     remove(&c, b);
     let (_, ports) = ns.exec(&["ip", "-o", "link", "show", "master", &ns.bridge]);
