@@ -80,22 +80,13 @@ pub fn parse_unit(input: &str) -> Result<u64, String> {
     Ok(v as u64)
 }
 
-fn value_repr(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Null => "None".into(),
-        other => other.to_string(),
-    }
-}
 
 /// Coerce one value to its type (Ganeti's `ForceDictType` for one key).
 pub fn coerce(key: &str, v: &Value, t: VType) -> Result<Value, GanetiError> {
     let bad = |what: &str, extra: &str| {
         GanetiError::Parameter(format!(
             "'{key}' (value {}) is not a valid {what}{extra}",
-            value_repr(v)
+            crate::hvparams::py_value(v)
         ))
     };
     Ok(match t {
