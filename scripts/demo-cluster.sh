@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build ganeti-rs and start a single-node cluster on the embedded default:
-# everything lives under ./ganeti-root (no /etc, /var touched), fake hypervisor,
-# file and diskless disk templates, and a `noop` OS provider.
+# everything lives under ./ganeti-root (no /etc, /var touched), the fake and kvm
+# hypervisors (fake is the default), file, sharedfile, diskless and blockdev
+# disk templates, and a `noop` OS provider.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -18,7 +19,9 @@ if [ -e "$root/var/lib/ganeti/config.data" ]; then
 else
   mkdir -p "$root/srv/ganeti/os"
   cp -r "$top/os/noop" "$root/srv/ganeti/os/"
-  gnt-cluster init --master-ip 127.0.0.2 --nic-parameters link=br0 cluster.local
+  gnt-cluster init --master-ip 127.0.0.2 --nic-parameters link=br0 \
+    --enabled-hypervisors=fake,kvm --enabled-disk-templates=file,sharedfile,diskless,blockdev \
+    cluster.local
   # A RAPI user with write access; its password is printed once, below.
   rapi_pw=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
   install -d -m 0750 "$root/var/lib/ganeti/rapi"
@@ -42,4 +45,10 @@ then, for example:
   curl -k https://127.0.0.1:5080/2/info                 # RAPI (anonymous reads)
   curl -k -u admin:PASSWORD -X PUT 'https://127.0.0.1:5080/2/tags?tag=demo'
   gnt-cluster destroy --yes-do-it      # after removing the instances
+
+Real VMs (kvm, needs qemu-system-x86_64; tests/guest/build-guest.sh builds a tiny guest):
+
+  gnt-instance add -t diskless --no-nics --ignore-ipolicy -o noop --no-name-check --no-ip-check \\
+    -H kvm:kvm_flag=disabled,kernel_path=$top/target/guest/vmlinuz,initrd_path=$top/target/guest/initramfs.img,kernel_args=gnt.name=vm1 vm1
+  gnt-instance console vm1             # Ctrl-] detaches
 MSG
