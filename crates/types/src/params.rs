@@ -80,7 +80,6 @@ pub fn parse_unit(input: &str) -> Result<u64, String> {
     Ok(v as u64)
 }
 
-
 /// Coerce one value to its type (Ganeti's `ForceDictType` for one key).
 pub fn coerce(key: &str, v: &Value, t: VType) -> Result<Value, GanetiError> {
     let bad = |what: &str, extra: &str| {
