@@ -267,6 +267,50 @@ fn grow_disk_while_running_is_seen_at_once() {
     assert_eq!(c.instance_fields(name, "disk.sizes"), "96");
     // the guest can read the new end of the disk
     s.check("dd if=/dev/vda of=/dev/null bs=1M skip=95 count=1", CMD);
+
+    // a disk hot-added and hot-removed through modify
+    c.gnt(&[
+        "gnt-instance",
+        "modify",
+        "--hotplug",
+        "--ignore-ipolicy",
+        "--disk",
+        "add:size=16M",
+        name,
+    ])
+    .ok();
+    let start = Instant::now();
+    let mut vdb = s.run("cat /sys/block/vdb/size", CMD).unwrap();
+    while vdb.output.trim() != "32768" && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(300));
+        vdb = s.run("cat /sys/block/vdb/size", CMD).unwrap();
+    }
+    assert_eq!(
+        vdb.output.trim(),
+        "32768",
+        "no hot-added vdb: {}",
+        s.tail(20)
+    );
+    assert_eq!(c.instance_fields(name, "disk.count").trim(), "2");
+    c.gnt(&[
+        "gnt-instance",
+        "modify",
+        "--hotplug",
+        "--ignore-ipolicy",
+        "--disk",
+        "1:remove",
+        name,
+    ])
+    .ok();
+    let start = Instant::now();
+    while s.run("test -e /sys/block/vdb", CMD).unwrap().rc == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(40),
+            "the unplugged disk is still in the guest"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(c.instance_fields(name, "disk.count").trim(), "1");
     remove(&c, name);
 }
 

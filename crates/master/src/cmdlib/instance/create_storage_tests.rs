@@ -452,6 +452,14 @@ fn blockdev_adoption_of_a_real_loop_device() {
         "{e}"
     );
     env.ok(json!({"OP_ID": "OP_INSTANCE_SHUTDOWN", "instance_name": "b1"}));
+    // modify cannot make a new block device out of nothing
+    assert_eq!(
+        env.refused(
+            json!({"OP_ID": "OP_INSTANCE_SET_PARAMS", "instance_name": "b1",
+            "disks": [["add", -1, {"size": 4}]], "ignore_ipolicy": true})
+        ),
+        "Adding disks to an instance with the blockdev template is not supported"
+    );
     env.ok(remove("b1"));
     // the device is left as it was
     assert!(std::fs::metadata(&lo.dev).is_ok());
@@ -545,4 +553,39 @@ fn storage_listings() {
             .contains("Can't get storage data from node node1.example.com: Failed to run 'vgs'")),
         "{log:?}"
     );
+}
+
+#[test]
+fn disks_added_to_a_plain_instance() {
+    let env = Env::new();
+    env.ok(create("i1", "plain", json!([{"size": 10}])));
+    // a new plain disk is an LV in the cluster's volume group, or the given one
+    let (r, _) = env.ok(
+        json!({"OP_ID": "OP_INSTANCE_SET_PARAMS", "instance_name": "i1",
+        "disks": [["add", -1, {"size": 20}], ["add", -1, {"size": 8, "vg": "datavg"}]],
+        "ignore_ipolicy": true}),
+    );
+    assert_eq!(
+        r,
+        json!([
+            ["disk/1", "add:size=20,mode=rw"],
+            ["disk/2", "add:size=8,mode=rw"]
+        ])
+    );
+    let disks = env.disks("i1");
+    assert_eq!(disks[1].logical_id[0], json!("xenvg"));
+    assert_eq!(disks[2].logical_id[0], json!("datavg"));
+    assert!(disks[2].logical_id[1].as_str().unwrap().ends_with(".disk2"));
+    let lvs = env.lvm.lvs();
+    assert_eq!(lvs[&lv_name(&disks[1])].size_mib, 20);
+    assert!(lvs.contains_key(&lv_name(&disks[2])), "{lvs:?}");
+    // no file storage directory is made for LVM disks
+    let file_dir = std::path::Path::new(&env.cfg().cluster.file_storage_dir).join("i1");
+    assert!(!file_dir.exists(), "{}", file_dir.display());
+    env.ok(
+        json!({"OP_ID": "OP_INSTANCE_SET_PARAMS", "instance_name": "i1",
+        "disks": [["remove", 1, {}]], "ignore_ipolicy": true}),
+    );
+    assert!(!env.lvm.lvs().contains_key(&lv_name(&disks[1])));
+    env.ok(remove("i1"));
 }

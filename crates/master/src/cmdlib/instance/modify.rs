@@ -393,17 +393,15 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
                         "Can't add a disk to an instance with the diskless template",
                     ));
                 }
-                if running {
-                    return Err(GanetiError::wrong_state(format!("Instance '{}' is running; adding disks needs it stopped (hotplug arrives with the kvm hypervisor)", inst.name)));
+                if running && !hotplug {
+                    return Err(GanetiError::wrong_state(format!(
+                        "Instance '{}' is running; adding disks needs it stopped or --hotplug",
+                        inst.name
+                    )));
                 }
                 let idx = disk_list.len();
                 let size = disk_size(&m.params, idx)?;
-                let dir = common::instance_file_dir(&cfg, &inst.name, &inst.disk_template);
-                let file = dir.join(format!(
-                    "{}.{}.disk{idx}",
-                    ganeti_types::new_uuid(),
-                    inst.disk_template
-                ));
+                let logical_id = new_disk_logical_id(&cfg, &inst, &m.params, idx)?;
                 let now = now_f64();
                 let d = Disk {
                     uuid: ganeti_types::new_uuid(),
@@ -413,7 +411,7 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
                         .and_then(Value::as_str)
                         .map(str::to_owned),
                     dev_type: inst.disk_template.clone(),
-                    logical_id: json!(["loop", file.display().to_string()]),
+                    logical_id,
                     children: vec![],
                     nodes: vec![inst.primary_node.clone()],
                     iv_name: format!("disk/{idx}"),
@@ -438,9 +436,9 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
                 new_disks.push(d);
             }
             "remove" => {
-                if running {
+                if running && !hotplug {
                     return Err(GanetiError::wrong_state(format!(
-                        "Instance '{}' is running; removing disks needs it stopped",
+                        "Instance '{}' is running; removing disks needs it stopped or --hotplug",
                         inst.name
                     )));
                 }
@@ -533,11 +531,14 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     let mut created = Vec::new();
     for d in &new_disks {
         let spec = DiskSpec::from_disk(d).map_err(|e| GanetiError::OpExec(e.to_string()))?;
-        let dir = common::instance_file_dir(&cfg, &inst.name, &inst.disk_template);
-        let res = ctx
-            .node()
-            .file_storage_dir_create(&dir)
-            .and_then(|_| ctx.node().blockdev_create(&spec));
+        let res = match inst.disk_template.as_str() {
+            "file" | "sharedfile" => {
+                let dir = common::instance_file_dir(&cfg, &inst.name, &inst.disk_template);
+                ctx.node().file_storage_dir_create(&dir)
+            }
+            _ => Ok(()),
+        }
+        .and_then(|_| ctx.node().blockdev_create(&spec));
         if let Err(e) = res {
             for c in &created {
                 let _ = ctx.node().blockdev_remove(c);
@@ -574,6 +575,9 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         }
         return Err(e);
     }
+    if hotplug {
+        hotplug_disks(ctx, &inst, &new_disks, &removed_disks, &mut result);
+    }
     for d in &removed_disks {
         if let Ok(spec) = DiskSpec::from_disk(d) {
             if let Err(e) = ctx.node().blockdev_remove(&spec) {
@@ -584,6 +588,111 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     // NIC hotplug, after the commit: a failure only warns (Ganeti's way)
     run_nic_hotplugs(ctx, hotplugs, &mut result);
     Ok(Value::Array(result))
+}
+
+/// The `logical_id` of a disk added to an existing instance, as create
+/// builds it for the template (Ganeti's `GenerateDiskTemplate` for one
+/// disk). Templates whose disks must be adopted cannot grow new ones here.
+fn new_disk_logical_id(
+    cfg: &ganeti_types::ConfigData,
+    inst: &Instance,
+    params: &Dict,
+    idx: usize,
+) -> Result<Value, GanetiError> {
+    let template = inst.disk_template.as_str();
+    match template {
+        "file" | "sharedfile" => {
+            let dir = common::instance_file_dir(cfg, &inst.name, template);
+            // keep the driver the instance's other disks use
+            let driver = cfg
+                .instance_disks(inst)
+                .first()
+                .and_then(|d| d.logical_id.get(0))
+                .and_then(Value::as_str)
+                .unwrap_or("loop")
+                .to_string();
+            let file = dir.join(format!("{}.{template}.disk{idx}", ganeti_types::new_uuid()));
+            Ok(json!([driver, file.display().to_string()]))
+        }
+        "plain" => {
+            let vg = params
+                .get("vg")
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .or_else(|| {
+                    cfg.cluster
+                        .volume_group_name
+                        .clone()
+                        .filter(|v| !v.is_empty())
+                })
+                .ok_or_else(|| {
+                    GanetiError::wrong_input(format!(
+                        "No volume group given for disk {idx} and the cluster has none set"
+                    ))
+                })?;
+            Ok(json!([
+                vg,
+                format!("{}.disk{idx}", ganeti_types::new_uuid())
+            ]))
+        }
+        other => Err(GanetiError::wrong_input(format!(
+            "Adding disks to an instance with the {other} template is not supported"
+        ))),
+    }
+}
+
+/// Attach the new disks to, and detach the removed ones from, the running
+/// instance (after the commit, before removed disks are deleted). As for
+/// NICs, a failure is a warning: the change takes effect at the next
+/// restart.
+fn hotplug_disks(
+    ctx: &mut OpCtx<'_>,
+    inst: &Instance,
+    added: &[Disk],
+    removed: &[Disk],
+    result: &mut Vec<Value>,
+) {
+    let spec = match ctx.config().and_then(|cfg| {
+        let now = cfg
+            .instances
+            .get(&inst.uuid)
+            .cloned()
+            .unwrap_or_else(|| inst.clone());
+        common::spec(&cfg, &now)
+    }) {
+        Ok(s) => s,
+        Err(e) => {
+            ctx.log_warning(format!("Could not hotplug disks: {e}"));
+            return;
+        }
+    };
+    let mut todo: Vec<(String, HotplugAction)> = Vec::new();
+    for d in removed {
+        if let Ok(disk) = DiskSpec::from_disk(d) {
+            todo.push((d.iv_name.clone(), HotplugAction::DiskRemove { disk }));
+        }
+    }
+    for d in added {
+        if let Some(index) = spec.disks.iter().position(|s| s.uuid == d.uuid) {
+            todo.push((format!("disk/{index}"), HotplugAction::DiskAdd { index }));
+        }
+    }
+    for (label, action) in todo {
+        ctx.log_info("Trying to hotplug device...");
+        let msg = match ctx.node().instance_hotplug(&spec, &action) {
+            Ok(()) => {
+                ctx.log_info("Hotplug done.");
+                "hotplug:done"
+            }
+            Err(e) => {
+                ctx.log_warning(format!("Could not hotplug device: {e}"));
+                ctx.log_info("Continuing execution..");
+                "hotplug:failed"
+            }
+        };
+        result.push(json!([label, msg]));
+    }
 }
 
 // ---- NIC hotplug ------------------------------------------------------------

@@ -593,3 +593,109 @@ fn dry_run_hotplugs_nothing() {
     assert!(rec.calls.lock().unwrap().is_empty());
     assert!(nics(&env, I1).is_empty());
 }
+
+// ---------------------------------------------------------------------------
+// disks of a running instance
+
+/// A file-template instance with one 4 MiB disk, on hypervisor `hv`.
+fn create_with_disk(env: &Env, name: &str, hv: &str, start: bool) {
+    env.ok(
+        json!({"OP_ID": "OP_INSTANCE_CREATE", "instance_name": name, "mode": "create",
+        "disk_template": "file", "disks": [{"size": 4}], "nics": [], "os_type": "noop",
+        "hypervisor": hv, "pnode": NODE_NAME, "name_check": false, "ip_check": false,
+        "start": start, "ignore_ipolicy": true}),
+    );
+}
+
+#[test]
+fn disks_are_hotplugged_into_a_running_kvm_instance() {
+    let (env, rec) = kvm_env();
+    create_with_disk(&env, I1, "kvm", true);
+
+    // without hotplug a running instance keeps its disks as they are
+    let (msg, class) = refused(
+        &env,
+        op(SET, I1, json!({"disks": [["add", -1, {"size": 2}]]})),
+    );
+    assert!(
+        msg.contains("adding disks needs it stopped or --hotplug"),
+        "{msg}"
+    );
+    assert_eq!(class, Some(ErrorClass::WrongState));
+
+    // add: created, committed, then attached as disk 1
+    let r = env.ok(op(
+        SET,
+        I1,
+        json!({"disks": [["add", -1, {"size": 2}]], "hotplug": true, "ignore_ipolicy": true}),
+    ));
+    assert_eq!(
+        r.result,
+        json!([["disk/1", "add:size=2,mode=rw"], ["disk/1", "hotplug:done"]])
+    );
+    let disks = env
+        .cfg()
+        .instance_disks(&env.inst(I1))
+        .into_iter()
+        .cloned()
+        .collect::<Vec<_>>();
+    assert_eq!(disks.len(), 2);
+    let new_file = disks[1].logical_id[1].as_str().unwrap().to_string();
+    assert!(new_file.ends_with(".file.disk1"), "{new_file}");
+    assert!(
+        Path::new(&new_file).is_file(),
+        "the new disk was not created"
+    );
+    {
+        let calls = rec.calls.lock().unwrap();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].1, HotplugAction::DiskAdd { index: 1 });
+        assert_eq!(calls[0].0.disks[1].uuid, disks[1].uuid);
+    }
+
+    // remove: detached from the guest first, then deleted
+    let r = env.ok(op(
+        SET,
+        I1,
+        json!({"disks": [["remove", 1, {}]], "hotplug": true, "ignore_ipolicy": true}),
+    ));
+    assert_eq!(
+        r.result,
+        json!([["disk/1", "remove"], ["disk/1", "hotplug:done"]])
+    );
+    {
+        let calls = rec.calls.lock().unwrap();
+        match &calls[1].1 {
+            HotplugAction::DiskRemove { disk } => assert_eq!(disk.uuid, disks[1].uuid),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        !Path::new(&new_file).exists(),
+        "the removed disk is still there"
+    );
+    assert_eq!(env.inst(I1).disks.len(), 1);
+}
+
+#[test]
+fn disk_changes_of_a_running_fake_instance_wait_for_a_restart() {
+    let (env, rec) = kvm_env();
+    create_with_disk(&env, I1, "fake", true);
+    let (msg, _) = refused(&env, op(SET, I1, json!({"disks": [["remove", 0, {}]]})));
+    assert!(
+        msg.contains("removing disks needs it stopped or --hotplug"),
+        "{msg}"
+    );
+    // fake cannot hotplug: refused with Ganeti's words, nothing changed
+    let (msg, class) = refused(
+        &env,
+        op(
+            SET,
+            I1,
+            json!({"disks": [["add", -1, {"size": 2}]], "hotplug": true}),
+        ),
+    );
+    assert!(msg.starts_with("Hotplug is not possible"), "{msg}");
+    assert_eq!(class, Some(ErrorClass::WrongState));
+    assert!(rec.calls.lock().unwrap().is_empty());
+}
