@@ -433,6 +433,50 @@ pub enum NodeError {
         #[source]
         source: io::Error,
     },
+
+    // ---- OS providers --------------------------------------------------
+    /// The OS is missing or invalid on this node (Ganeti's `OSFromDisk`
+    /// failure: the diagnosis message as it is).
+    #[error("{0}")]
+    OsInvalid(#[from] crate::os::InvalidOs),
+    /// A trusted script is needed but the OS only installs inside a
+    /// helper VM.
+    #[error("OS '{os}' has no create script, only create_untrusted (it can only be installed in a helper VM)")]
+    OsNoCreateScript { os: String },
+    /// The log file of an OS script cannot be created or written.
+    #[error("Can't write the OS script log file {}: {source}", path.display())]
+    OsLog {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// An OS script could not be started.
+    #[error("Can't run the OS {script} script {}: {source}", path.display())]
+    OsScriptSpawn {
+        script: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// An OS create/rename script failed (Ganeti's wording); `tail` is the
+    /// end of its log, with secret values masked.
+    #[error("OS {script} script failed ({reason}), last lines in the log file:\n{tail}")]
+    OsScriptFailed {
+        script: &'static str,
+        reason: String,
+        tail: String,
+        log: PathBuf,
+    },
+    /// The OS verify script refused the parameters (Ganeti's wording).
+    #[error("OS validation script failed ({reason}), output: {output}")]
+    OsValidationFailed { reason: String, output: String },
+    /// OS parameters not listed in the OS's `parameters.list`.
+    #[error("The following parameters are not supported by the OS {os}: {params}")]
+    OsParamsUnsupported { os: String, params: String },
+    /// The variant in an OS name does not fit the OS (Ganeti's
+    /// `_CheckOSVariant` messages).
+    #[error("{message}")]
+    OsVariant { message: String },
 }
 
 impl NodeError {

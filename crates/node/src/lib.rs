@@ -28,6 +28,8 @@ pub mod storage;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use ganeti_types::Dict;
+
 pub use error::{NodeError, PathRefusal};
 pub use host::HostProbe;
 pub use info::{
@@ -38,7 +40,7 @@ pub use info::{
     NodeInfo, StorageInfo, StorageType, StorageUnit,
 };
 pub use local::{LocalNode, LocalNodeOptions};
-pub use os::{InvalidOs, OsDefinition, OsDiagnosis};
+pub use os::{InvalidOs, NetworkInfo, OsDefinition, OsDiagnosis, OsInstanceInfo, OsRunSpec};
 pub use spec::{
     AttachedDisk, DiskMode, DiskPath, DiskSpec, HotplugAction, InstanceSpec, NicSpec, RebootType,
 };
@@ -164,4 +166,40 @@ pub trait NodeApi: Send + Sync + std::fmt::Debug {
         &self,
         devices: &[std::path::PathBuf],
     ) -> Result<Vec<BlockDevProbe>, NodeError>;
+
+    /// Ganeti's `instance_os_add`: run the OS create script of `os` onto
+    /// the instance's disks, which must be assembled on this node
+    /// (`reinstall` sets `INSTANCE_REINSTALL=1`). `os.secret_params` reach
+    /// the script's environment only, never a log or an error.
+    fn os_create(
+        &self,
+        inst: &InstanceSpec,
+        os: &OsRunSpec,
+        reinstall: bool,
+        debug: u32,
+    ) -> Result<(), NodeError>;
+
+    /// Ganeti's `instance_run_rename`: run the OS rename script; `inst`
+    /// carries the new name, its disks must be assembled on this node.
+    fn os_rename(
+        &self,
+        inst: &InstanceSpec,
+        old_name: &str,
+        os: &OsRunSpec,
+        debug: u32,
+    ) -> Result<(), NodeError>;
+
+    /// Ganeti's `os_validate` (required): the OS `os_name` (with
+    /// `+variant`) must be valid on this node and, for API 20, accept
+    /// `params` merged with `secret_params` (listed in `parameters.list`
+    /// when `checks` has `parameters`, then the verify script run with
+    /// `checks` as arguments); unless `force_variant` the variant must fit.
+    fn os_validate(
+        &self,
+        os_name: &str,
+        params: &Dict,
+        secret_params: &Dict,
+        checks: &[String],
+        force_variant: bool,
+    ) -> Result<(), NodeError>;
 }

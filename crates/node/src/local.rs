@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ganeti_types::Paths;
+use ganeti_types::{Dict, Paths};
 
 use crate::host::HostProbe;
 use crate::hypervisor::{self, Hypervisor, Hypervisors};
@@ -20,7 +20,7 @@ use crate::info::{BlockDevProbe, LvInfo, StorageEntry, StorageListRequest};
 use crate::info::{
     BlockDevStatus, ConsoleHost, ConsoleInfo, InstanceRuntime, NodeInfo, StorageUnit,
 };
-use crate::os::{self, OsDiagnosis};
+use crate::os::{self, OsDiagnosis, OsRunSpec};
 use crate::spec::{AttachedDisk, DiskPath, DiskSpec, HotplugAction, InstanceSpec, RebootType};
 use crate::storage::{self, blockdev, file, FileStoragePolicy, LvmTools, StorageDrivers};
 use crate::{NodeApi, NodeError};
@@ -39,6 +39,9 @@ pub struct LocalNodeOptions {
     /// Devices offered for `blockdev` adoption must be below this
     /// directory; default Ganeti's `/dev/disk`.
     pub adoptable_blockdev_root: Option<PathBuf>,
+    /// Deadline of OS create/rename scripts (default
+    /// [`os::run::DEFAULT_INSTALL_TIMEOUT`]); tests shorten it.
+    pub os_script_timeout: Option<Duration>,
 }
 
 /// The node layer acting on this machine.
@@ -50,6 +53,7 @@ pub struct LocalNode {
     storage: StorageDrivers,
     file_policy: FileStoragePolicy,
     adoptable_root: PathBuf,
+    os_script_timeout: Option<Duration>,
 }
 
 impl LocalNode {
@@ -79,6 +83,7 @@ impl LocalNode {
             adoptable_root: opts
                 .adoptable_blockdev_root
                 .unwrap_or_else(|| PathBuf::from(blockdev::DEFAULT_ADOPTABLE_ROOT)),
+            os_script_timeout: opts.os_script_timeout,
         }
     }
 
@@ -116,6 +121,25 @@ impl LocalNode {
                 })
             })
             .collect()
+    }
+
+    /// The OS script runner of this node's layout.
+    fn os_runner(&self) -> os::OsRunner {
+        let mut r = os::OsRunner::new(self.paths.os_search_path(), self.paths.log_dir());
+        if let Some(t) = self.os_script_timeout {
+            r.install_timeout = t;
+            r.verify_timeout = t;
+        }
+        r
+    }
+
+    /// The local paths of the instance's (assembled) disks, in order.
+    fn disk_paths(&self, inst: &InstanceSpec) -> Result<Vec<PathBuf>, NodeError> {
+        Ok(self
+            .gather_disks(inst)?
+            .into_iter()
+            .map(|d| d.dev_path)
+            .collect())
     }
 
     fn is_running(&self, hv: &dyn Hypervisor, name: &str) -> Result<bool, NodeError> {
@@ -307,6 +331,46 @@ impl NodeApi for LocalNode {
             Path::new("/sys"),
             devices,
         ))
+    }
+
+    fn os_create(
+        &self,
+        inst: &InstanceSpec,
+        os: &OsRunSpec,
+        reinstall: bool,
+        debug: u32,
+    ) -> Result<(), NodeError> {
+        let disks = self.disk_paths(inst)?;
+        self.os_runner().create(inst, os, &disks, reinstall, debug)
+    }
+
+    fn os_rename(
+        &self,
+        inst: &InstanceSpec,
+        old_name: &str,
+        os: &OsRunSpec,
+        debug: u32,
+    ) -> Result<(), NodeError> {
+        let disks = self.disk_paths(inst)?;
+        self.os_runner().rename(inst, old_name, os, &disks, debug)
+    }
+
+    fn os_validate(
+        &self,
+        os_name: &str,
+        params: &Dict,
+        secret_params: &Dict,
+        checks: &[String],
+        force_variant: bool,
+    ) -> Result<(), NodeError> {
+        let mut all = params.clone();
+        all.extend(secret_params.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let secrets = os::env::secret_values(&OsRunSpec {
+            secret_params: secret_params.clone(),
+            ..Default::default()
+        });
+        self.os_runner()
+            .validate(os_name, &all, checks, force_variant, &secrets)
     }
 }
 

@@ -133,6 +133,16 @@ impl<'a> OpCtx<'a> {
         &self.job.ops[self.idx].input
     }
 
+    /// The opcode's secret OS parameters, handed over once: the stored
+    /// opcode only has them redacted (see `Master::secrets`).
+    pub fn take_secret_osparams(&self) -> Dict {
+        self.master
+            .secrets
+            .lock()
+            .remove(&(self.job.id, self.idx))
+            .unwrap_or_default()
+    }
+
     /// The job id.
     pub fn job_id(&self) -> u64 {
         self.job.id

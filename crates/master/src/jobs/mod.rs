@@ -41,11 +41,14 @@ fn ganeti_store_err(e: ganeti_store::StoreError) -> GanetiError {
 
 impl Master {
     /// Validate opcodes and build the queued job (id assigned on apply).
-    fn build_job(&self, ops: &[Value]) -> Result<Job, GanetiError> {
+    /// Also returns each opcode's secret OS parameters, which the stored
+    /// job only has redacted.
+    fn build_job(&self, ops: &[Value]) -> Result<(Job, Vec<ganeti_types::Dict>), GanetiError> {
         if ops.is_empty() {
             return Err(GanetiError::wrong_input("Job has no opcodes"));
         }
         let mut queued = Vec::with_capacity(ops.len());
+        let mut secrets = Vec::with_capacity(ops.len());
         for op in ops {
             let map = op
                 .as_object()
@@ -54,6 +57,7 @@ impl Master {
                 GanetiError::OpPrereq(e.to_string(), ganeti_types::ErrorClass::WrongInput)
             })?;
             crate::cmdlib::check_at_submit(self, &filled)?;
+            secrets.push(crate::cmdlib::util::dict_param(&filled, "osparams_secret"));
             let filled = redact_secrets(filled);
             let priority = filled.get("priority").and_then(Value::as_i64).unwrap_or(0);
             queued.push(QueuedOpCode {
@@ -67,14 +71,17 @@ impl Master {
                 end_timestamp: None,
             });
         }
-        Ok(Job {
-            id: 0,
-            ops: queued,
-            received_timestamp: now_ts(),
-            start_timestamp: None,
-            end_timestamp: None,
-            archived: false,
-        })
+        Ok((
+            Job {
+                id: 0,
+                ops: queued,
+                received_timestamp: now_ts(),
+                start_timestamp: None,
+                end_timestamp: None,
+                archived: false,
+            },
+            secrets,
+        ))
     }
 
     /// Submit one job; returns its id once it is durable.
@@ -108,13 +115,14 @@ impl Master {
         }
         let mut results: Vec<Result<u64, GanetiError>> = Vec::with_capacity(jobs.len());
         let mut good: Vec<Job> = Vec::new();
+        let mut good_secrets: Vec<Vec<ganeti_types::Dict>> = Vec::new();
         // Ids are assigned sequentially on apply; predict them to resolve
         // relative dependencies. The store applies our batch atomically.
         let mut predicted = next_id;
         let mut batch_ids: Vec<Option<u64>> = Vec::new();
         for ops in jobs {
             match self.build_job(ops) {
-                Ok(mut job) => {
+                Ok((mut job, secrets)) => {
                     let resolved = resolve_relative_deps(&mut job, &batch_ids);
                     match resolved {
                         Ok(()) => {
@@ -122,6 +130,7 @@ impl Master {
                             results.push(Ok(predicted));
                             predicted += 1;
                             good.push(job);
+                            good_secrets.push(secrets);
                         }
                         Err(e) => {
                             batch_ids.push(None);
@@ -145,6 +154,14 @@ impl Master {
                 for id in results.iter_mut().flatten() {
                     if let Some(real) = it.next() {
                         *id = real;
+                    }
+                }
+                let mut held = self.secrets.lock();
+                for (id, secrets) in results.iter().flatten().zip(good_secrets) {
+                    for (idx, secret) in secrets.into_iter().enumerate() {
+                        if !secret.is_empty() {
+                            held.insert((*id, idx), secret);
+                        }
                     }
                 }
             }

@@ -15,7 +15,10 @@ use crate::Master;
 
 /// Entry point of a worker thread.
 pub(crate) fn run(m: Arc<Master>, id: u64, ctl: Arc<JobCtl>) {
-    if let Err(e) = run_job(&m, id, &ctl) {
+    let result = run_job(&m, id, &ctl);
+    // whatever the outcome, the job's secrets are not kept past it
+    m.secrets.lock().retain(|(job, _), _| *job != id);
+    if let Err(e) = result {
         tracing::error!("job {id}: {e}");
     }
     m.active.lock().remove(&id);

@@ -14,9 +14,13 @@
 //! the same name in an earlier directory shows up too; invalid entries
 //! carry Ganeti's message and no variants, parameters or versions.
 
+pub mod env;
 mod invalid;
 mod ondisk;
 mod pytext;
+pub mod run;
+#[cfg(test)]
+mod run_tests;
 #[cfg(test)]
 mod tests;
 
@@ -29,7 +33,9 @@ use serde::{Deserialize, Serialize};
 
 pub use ganeti_types::OsDiagnosis;
 
+pub use env::{NetworkInfo, OsInstanceInfo, OsRunSpec};
 pub use invalid::InvalidOs;
+pub use run::OsRunner;
 
 /// The OS API versions this release implements (Ganeti's `OS_API_VERSIONS`).
 pub const SUPPORTED_API_VERSIONS: [i64; 3] = [10, 15, 20];

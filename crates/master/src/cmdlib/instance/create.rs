@@ -408,21 +408,22 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         ctx.log_info(format!("Waiting for instance {} to sync disks", inst.name));
         ctx.log_info(format!("Instance {}'s disks are in sync", inst.name));
     }
+    if needs_os_install(&op, &inst, disk_plan.adopted) {
+        let cfg = ctx.config()?;
+        let secret = ctx.take_secret_osparams();
+        if let Err(e) = super::osrun::install(ctx, &cfg, &inst, false, secret) {
+            // as in Ganeti, the instance and its disks stay (not started)
+            mark_down(ctx, &inst)?;
+            return Err(e);
+        }
+    }
     if inst.admin_state == AdminState::Up {
         ctx.log_step("starting instance...");
         let cfg = ctx.config()?;
         let spec = common::spec(&cfg, &inst)?;
         if let Err(e) = ctx.node().instance_start(&spec, false) {
             // keep the instance, but as administratively down, and say so
-            let mut down = cfg
-                .instances
-                .get(&inst.uuid)
-                .cloned()
-                .unwrap_or(inst.clone());
-            down.admin_state = AdminState::Down;
-            down.serial_no += 1;
-            down.mtime = now_f64();
-            ctx.commit(vec![ConfigOp::PutInstance(Box::new(down))])?;
+            mark_down(ctx, &inst)?;
             inst.admin_state = AdminState::Down;
             return Err(GanetiError::OpExec(format!(
                 "Could not start instance: {e}"
@@ -430,6 +431,37 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         }
     }
     Ok(json!([node_name]))
+}
+
+/// Ganeti's `RunOsScripts` condition (mode create): the instance has
+/// disks that were not adopted, no `os-image` parameter, an OS, and the
+/// opcode does not say `no_install`.
+fn needs_os_install(op: &Dict, inst: &Instance, adopting: bool) -> bool {
+    let image = crate::cmdlib::util::dict_param(op, "osparams")
+        .get("os-image")
+        .is_some_and(|v| !v.is_null());
+    !inst.disks.is_empty()
+        && !adopting
+        && !image
+        && !inst.os.is_empty()
+        && op.get("no_install").and_then(Value::as_bool) != Some(true)
+}
+
+/// Store the just-created instance as administratively down.
+fn mark_down(ctx: &mut OpCtx<'_>, inst: &Instance) -> Result<(), GanetiError> {
+    let cfg = ctx.config()?;
+    let mut down = cfg
+        .instances
+        .get(&inst.uuid)
+        .cloned()
+        .unwrap_or(inst.clone());
+    if down.admin_state == AdminState::Down {
+        return Ok(());
+    }
+    down.admin_state = AdminState::Down;
+    down.serial_no += 1;
+    down.mtime = now_f64();
+    ctx.commit(vec![ConfigOp::PutInstance(Box::new(down))])
 }
 
 /// After a crash during create: if the instance never reached the config,

@@ -52,7 +52,7 @@ impl Env {
             ["plain", "blockdev", "sharedfile", "file", "diskless"]
                 .map(String::from)
                 .to_vec();
-        std::fs::create_dir_all(paths.root().join("srv/ganeti/os/noop")).unwrap();
+        crate::cmdlib::instance::tests::install_test_os(paths.root(), "noop");
         {
             let store =
                 ganeti_store::Store::open(&paths.store_dir(), MasterState::default).unwrap();

@@ -339,5 +339,15 @@ pub fn rename(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         }
         return Err(e);
     }
+    // Ganeti's LUInstanceRename: the OS rename script runs with the
+    // disks assembled; its failure is only a warning.
+    if !inst.os.is_empty() && !inst.disks.is_empty() {
+        let cfg = ctx.config()?;
+        if let Some(renamed) = cfg.instance_by_name(&new_name).cloned() {
+            super::disks::start_instance_disks(ctx, &cfg, &renamed)?;
+            super::osrun::rename(ctx, &cfg, &renamed, &inst.name);
+            super::disks::shutdown_instance_disks(ctx, &cfg, &renamed)?;
+        }
+    }
     Ok(json!(new_name))
 }

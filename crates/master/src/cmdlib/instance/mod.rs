@@ -10,6 +10,7 @@ mod lifecycle;
 mod modify;
 mod multialloc;
 mod netport;
+mod osrun;
 mod querydata;
 mod recreate;
 mod reinstall;

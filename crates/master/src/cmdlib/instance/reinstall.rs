@@ -114,16 +114,45 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     }
 
     disks::start_instance_disks(ctx, &cfg, &inst)?;
-    // issue 5: install the OS here, with the disks assembled: write `image`
-    // onto the first disk when set, then run the create script of `new.os`
-    // (Ganeti logs " - INFO: Running instance OS create scripts..." and
-    // fails with "Could not install OS for instance '<name>' on node
-    // '<node>': <error>"), passing new.osparams, new.osparams_private and
-    // the opcode's osparams_secret. An error returned here skips the
-    // commit below, so the configuration keeps the old OS.
+    // Writing an OS image (`image`) is not done yet; the create script of
+    // the new OS runs with the new parameters. A failure skips the commit,
+    // so the configuration keeps the old OS.
+    let installed = if image.is_none() {
+        install_os(ctx, &cfg, &new, &op)
+    } else {
+        Ok(())
+    };
+    if let Err(e) = installed {
+        let _ = disks::shutdown_instance_disks(ctx, &cfg, &inst);
+        let _ = common::set_disks_active(ctx, &inst.uuid, false);
+        return Err(e);
+    }
     let committed = ctx.commit(vec![ConfigOp::PutInstance(Box::new(new))]);
     disks::shutdown_instance_disks(ctx, &cfg, &inst)?;
     common::set_disks_active(ctx, &inst.uuid, false)?;
     committed?;
     Ok(Value::Null)
+}
+
+/// Ganeti's reinstall: " - INFO: Running instance OS create scripts...",
+/// then the create script with `INSTANCE_REINSTALL=1`; failures read
+/// "Could not install OS for instance '<name>' on node '<node>': <error>".
+fn install_os(
+    ctx: &mut OpCtx<'_>,
+    cfg: &ganeti_types::ConfigData,
+    new: &Instance,
+    op: &Dict,
+) -> Result<(), GanetiError> {
+    ctx.log_info("Running instance OS create scripts...");
+    let spec = common::spec(cfg, new)?;
+    let run = super::osrun::run_spec(cfg, new, ctx.take_secret_osparams());
+    ctx.node()
+        .os_create(&spec, &run, true, super::osrun::debug_level(op))
+        .map_err(|e| {
+            GanetiError::OpExec(format!(
+                "Could not install OS for instance '{}' on node '{}': {e}",
+                new.name,
+                cfg.node_name(&new.primary_node)
+            ))
+        })
 }

@@ -22,6 +22,48 @@ const NODE_NAME: &str = "node1.example.com";
 /// NIC changes and hotplug of OP_INSTANCE_SET_PARAMS.
 mod kvm_hvparams;
 mod modify_nics;
+/// OS create/reinstall/rename scripts run by the opcodes.
+mod os_scripts;
+
+/// A valid API 20 OS provider `name` in the temp root's `srv/ganeti/os`:
+/// every script dumps its environment to `<script>.env` in the OS
+/// directory (its cwd) and fails (exit 7, after a line of output) when a
+/// file `fail-<script>` exists there. Parameters: `size`, `root-pw`;
+/// verify refuses `size=bad`.
+pub(crate) fn install_test_os(root: &std::path::Path, name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let d = root.join("srv/ganeti/os").join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("ganeti_api_version"), "20\n").unwrap();
+    std::fs::write(
+        d.join("parameters.list"),
+        "size the size\nroot-pw a password\n",
+    )
+    .unwrap();
+    for script in ["create", "export", "import", "rename", "verify"] {
+        let body = format!(
+            "#!/bin/sh\nenv | sort > {script}.env\n[ -e fail-{script} ] && {{ echo \"{script} failed here\"; exit 7; }}\n[ \"$OSP_SIZE\" = bad ] && {{ echo \"size is bad\"; exit 1; }}\nexit 0\n"
+        );
+        let p = d.join(script);
+        std::fs::write(&p, body).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    d
+}
+
+/// The environment a test OS script saw (see [`install_test_os`]).
+pub(crate) fn script_env(
+    os_dir: &std::path::Path,
+    script: &str,
+) -> Option<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(os_dir.join(format!("{script}.env"))).ok()?;
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
 
 struct Env {
     /// Keeps the temporary root alive as long as the master.
@@ -49,7 +91,7 @@ impl Env {
         cfg.cluster.default_iallocator = String::new();
         edit(&mut cfg);
         for os in ["noop", "other"] {
-            std::fs::create_dir_all(dir.path().join("srv/ganeti/os").join(os)).unwrap();
+            install_test_os(dir.path(), os);
         }
         {
             let store =
@@ -58,7 +100,23 @@ impl Env {
                 .propose_blocking(Command::Init(Box::new(cfg)))
                 .unwrap();
         }
-        let m = Master::open(paths, Arc::new(LocalNode::new(Paths::new(dir.path())))).unwrap();
+        // A child process forked by another test thread (OS scripts) holds
+        // a copy of the store's LOCK descriptor until it execs; the lock
+        // released just above can look taken for that instant.
+        let mut tries = 0;
+        let m = loop {
+            match Master::open(
+                paths.clone(),
+                Arc::new(LocalNode::new(Paths::new(dir.path()))),
+            ) {
+                Ok(m) => break m,
+                Err(e) if tries < 50 && e.to_string().contains("ocked") => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
         Env { _dir: dir, m }
     }
 
@@ -306,7 +364,26 @@ fn reinstall_records_the_os_and_merges_parameters() {
                "osparams_secret": {"pw": "hunter2"}}),
     ));
     assert_eq!(r.result, Value::Null);
-    assert_eq!(r.log, ["Changing OS scripts to 'other'..."]);
+    assert_eq!(
+        r.log,
+        [
+            "Changing OS scripts to 'other'...",
+            " - INFO: Running instance OS create scripts..."
+        ]
+    );
+    // the new OS's create script ran, as a reinstall, with the new
+    // parameters (public and private) on the instance's disk
+    let seen = script_env(&env._dir.path().join("srv/ganeti/os/other"), "create").unwrap();
+    assert_eq!(seen["INSTANCE_REINSTALL"], "1");
+    assert_eq!(seen["OS_NAME"], "other");
+    assert_eq!(seen["OSP_A"], "1");
+    assert_eq!(seen["OSP_C"], "3");
+    assert_eq!(seen["OSP_P"], "s");
+    assert!(!seen.contains_key("OSP_B"));
+    assert_eq!(
+        seen["DISK_0_PATH"],
+        env.disk_paths(I1)[0].display().to_string()
+    );
     let inst = env.inst(I1);
     assert_eq!(inst.os, "other");
     assert_eq!(json!(inst.osparams), json!({"a": "1", "c": "3"}));

@@ -145,6 +145,35 @@ impl NodeApi for KvmOnFake {
     fn blockdev_probe(&self, devs: &[PathBuf]) -> Result<Vec<BlockDevProbe>, NodeError> {
         self.inner.blockdev_probe(devs)
     }
+    fn os_create(
+        &self,
+        i: &InstanceSpec,
+        os: &ganeti_node::OsRunSpec,
+        reinstall: bool,
+        debug: u32,
+    ) -> Result<(), NodeError> {
+        self.inner.os_create(&on_fake(i), os, reinstall, debug)
+    }
+    fn os_rename(
+        &self,
+        i: &InstanceSpec,
+        old: &str,
+        os: &ganeti_node::OsRunSpec,
+        debug: u32,
+    ) -> Result<(), NodeError> {
+        self.inner.os_rename(&on_fake(i), old, os, debug)
+    }
+    fn os_validate(
+        &self,
+        os: &str,
+        params: &ganeti_types::Dict,
+        secret: &ganeti_types::Dict,
+        checks: &[String],
+        force_variant: bool,
+    ) -> Result<(), NodeError> {
+        self.inner
+            .os_validate(os, params, secret, checks, force_variant)
+    }
 }
 
 /// A master whose node runs `kvm` instances on the fake hypervisor.
@@ -155,7 +184,7 @@ fn kvm_env() -> (Env, Arc<Recorder>) {
     cfg.cluster.file_storage_dir = paths.default_file_storage_dir().display().to_string();
     cfg.cluster.default_iallocator = String::new();
     cfg.cluster.enabled_hypervisors.push("kvm".into());
-    std::fs::create_dir_all(dir.path().join("srv/ganeti/os/noop")).unwrap();
+    crate::cmdlib::instance::tests::install_test_os(dir.path(), "noop");
     {
         let store = ganeti_store::Store::open(&paths.store_dir(), MasterState::default).unwrap();
         store
