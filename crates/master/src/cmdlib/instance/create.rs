@@ -87,6 +87,16 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
             "No guest OS or OS image specified",
         ));
     }
+    if let Some(os) = str_param(op, "os_type") {
+        super::osrun::validate_at_submit(
+            m,
+            os,
+            &crate::cmdlib::util::dict_param(op, "osparams"),
+            &crate::cmdlib::util::dict_param(op, "osparams_private"),
+            &crate::cmdlib::util::dict_param(op, "osparams_secret"),
+            bool_param(op, "force_variant"),
+        )?;
+    }
     let template = str_param(op, "disk_template")
         .ok_or_else(|| GanetiError::wrong_input("Missing disk template"))?;
     let disks = op

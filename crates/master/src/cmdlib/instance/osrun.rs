@@ -43,6 +43,47 @@ pub fn effective_os_params(cfg: &ConfigData, inst: &Instance) -> Dict {
     fill(&refs)
 }
 
+/// Ganeti's `CheckOSParams`, run when the job is submitted: the OS must
+/// exist, every parameter must be in its `parameters.list` and its verify
+/// script must accept them (cluster < own < private < secret, as the create
+/// script will see them). The secrets are still in the opcode here; they
+/// are redacted only when the job is stored.
+pub fn validate_at_submit(
+    m: &crate::Master,
+    os_name: &str,
+    own: &Dict,
+    private: &Dict,
+    secret: &Dict,
+    force_variant: bool,
+) -> Result<(), GanetiError> {
+    let (node, params) = m.with_config(|cfg| {
+        let cl = &cfg.cluster;
+        let mut layers = cluster_os_params(&cl.osparams, os_name);
+        layers.extend(cluster_os_params(&cl.osparams_private_cluster, os_name));
+        layers.push(own.clone());
+        layers.push(private.clone());
+        let refs: Vec<&Dict> = layers.iter().collect();
+        let node = cfg
+            .master_node()
+            .map(|n| n.name.clone())
+            .unwrap_or_default();
+        (node, fill(&refs))
+    })?;
+    m.node
+        .os_validate(
+            os_name,
+            &params,
+            secret,
+            &["parameters".to_string()],
+            force_variant,
+        )
+        .map_err(|e| {
+            GanetiError::OpExec(format!(
+                "OS Parameters validation failed on node {node}: {e}"
+            ))
+        })
+}
+
 /// What the node needs to run `inst`'s OS scripts.
 pub fn run_spec(cfg: &ConfigData, inst: &Instance, secret: Dict) -> OsRunSpec {
     let nic_networks = inst

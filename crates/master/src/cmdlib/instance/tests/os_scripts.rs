@@ -176,3 +176,39 @@ fn secret_os_parameters_reach_the_script_but_not_the_job_or_the_log() {
         assert!(!text.contains("s3cr3t-value"), "{text}");
     }
 }
+
+#[test]
+fn os_parameters_are_checked_when_the_job_is_submitted() {
+    let env = Env::new();
+    let create = |params: serde_json::Value| {
+        json!({"OP_ID": "OP_INSTANCE_CREATE", "instance_name": I1, "mode": "create",
+        "disk_template": "file", "disks": [{"size": 4}], "nics": [], "os_type": "noop",
+        "osparams": params, "pnode": NODE_NAME, "name_check": false, "ip_check": false,
+        "start": false, "ignore_ipolicy": true})
+    };
+    let jobs_before = env.m.store.read(|s| s.jobs.len());
+    // not in parameters.list
+    let e = env
+        .m
+        .submit_job(&[create(json!({"colour": "red"}))], false)
+        .unwrap_err();
+    assert!(
+        e.message()
+            .starts_with("OS Parameters validation failed on node "),
+        "{e}"
+    );
+    assert!(e.message().contains("colour"), "{e}");
+    // refused by the OS's verify script, which ran with the parameters
+    let e = env
+        .m
+        .submit_job(&[create(json!({"size": "bad"}))], false)
+        .unwrap_err();
+    assert!(e.message().contains("size is bad"), "{e}");
+    let seen = script_env(&os_dir(&env, "noop"), "verify").unwrap();
+    assert_eq!(seen["OSP_SIZE"], "bad");
+    // nothing was queued, no instance made
+    assert_eq!(env.m.store.read(|s| s.jobs.len()), jobs_before);
+    assert!(env.cfg().instance_by_name(I1).is_none());
+    // good ones pass
+    env.ok(create(json!({"size": "10"})));
+}
