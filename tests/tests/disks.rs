@@ -213,6 +213,18 @@ fn reinstall_checks_state_and_os_and_records_them() {
     );
     assert_eq!(field(&c, INST, "os"), "noop");
 
+    // OS parameters must be ones the OS declares, checked at submit
+    let r = c.gnt(&["gnt-instance", "reinstall", "-f", "-O", "a=1,b=2", INST]);
+    assert!(
+        refused(&r).contains("The following parameters are not supported by the OS noop: a, b"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(
+        c.root().join("srv/ganeti/os/noop/parameters.list"),
+        "a the first\nb the second\n",
+    )
+    .unwrap();
     let r = c.gnt(&["gnt-instance", "reinstall", "-f", "-O", "a=1,b=2", INST]);
     assert!(r.ok().starts_with("Waiting for job "), "{}", r.stdout);
     c.gnt(&[

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use super::common::{self, lookup_instance};
 use super::disks;
-use crate::cmdlib::util::{dict_param, str_param};
+use crate::cmdlib::util::{bool_param, dict_param, str_param};
 use crate::cmdlib::OpCtx;
 use crate::state::ConfigOp;
 use crate::Master;
@@ -47,7 +47,7 @@ fn valid_image(image: &str) -> bool {
 }
 
 /// Submission-time checks (Ganeti's `CheckArguments`).
-pub fn check(_m: &Master, op: &Dict) -> Result<(), GanetiError> {
+pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
     if let Some(image) = os_image(&dict_param(op, "osparams")) {
         if !valid_image(&image) {
             return Err(GanetiError::prereq(
@@ -56,7 +56,20 @@ pub fn check(_m: &Master, op: &Dict) -> Result<(), GanetiError> {
             ));
         }
     }
-    Ok(())
+    // the parameters the create script will get, checked by the OS now
+    let name = str_param(op, "instance_name").unwrap_or_default();
+    let Ok(Ok(inst)) = m.with_config(|c| c.expand_instance(name).cloned()) else {
+        return Ok(()); // an unknown instance is reported with Ganeti's words later
+    };
+    let new = reinstalled(&inst, op);
+    super::osrun::validate_at_submit(
+        m,
+        &new.os,
+        &new.osparams,
+        &new.osparams_private,
+        &dict_param(op, "osparams_secret"),
+        bool_param(op, "force_variant"),
+    )
 }
 
 /// The instance as it will be stored after a successful reinstall.

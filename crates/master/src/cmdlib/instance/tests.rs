@@ -37,7 +37,7 @@ pub(crate) fn install_test_os(root: &std::path::Path, name: &str) -> PathBuf {
     std::fs::write(d.join("ganeti_api_version"), "20\n").unwrap();
     std::fs::write(
         d.join("parameters.list"),
-        "size the size\nroot-pw a password\n",
+        "size the size\nroot-pw a password\na one\nb two\nc three\np a private one\npw a secret one\n",
     )
     .unwrap();
     for script in ["create", "export", "import", "rename", "verify"] {

@@ -212,3 +212,24 @@ fn os_parameters_are_checked_when_the_job_is_submitted() {
     // good ones pass
     env.ok(create(json!({"size": "10"})));
 }
+
+#[test]
+fn reinstall_parameters_are_checked_when_the_job_is_submitted() {
+    let env = Env::new();
+    env.create(I1, json!([{"size": 4}]), false);
+    let e = env
+        .m
+        .submit_job(
+            &[
+                json!({"OP_ID": "OP_INSTANCE_REINSTALL", "instance_name": I1,
+                "osparams": {"colour": "red"}}),
+            ],
+            false,
+        )
+        .unwrap_err();
+    assert!(
+        e.message()
+            .contains("The following parameters are not supported by the OS noop: colour"),
+        "{e}"
+    );
+}
