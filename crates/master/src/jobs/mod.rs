@@ -32,6 +32,9 @@ pub struct JobCtl {
     pub(crate) running: AtomicBool,
 }
 
+/// What a secret OS parameter's value becomes in a stored job.
+const REDACTED: &str = "<redacted>";
+
 /// Largest number of unarchived jobs we accept (Ganeti's queue size limit).
 pub const MAX_QUEUE_SIZE: usize = 10_000;
 
@@ -57,7 +60,14 @@ impl Master {
                 GanetiError::OpPrereq(e.to_string(), ganeti_types::ErrorClass::WrongInput)
             })?;
             crate::cmdlib::check_at_submit(self, &filled)?;
-            secrets.push(crate::cmdlib::util::dict_param(&filled, "osparams_secret"));
+            // a value that is already redacted (a job made by another job
+            // from its stored opcode) is no secret to pass on
+            secrets.push(
+                crate::cmdlib::util::dict_param(&filled, "osparams_secret")
+                    .into_iter()
+                    .filter(|(_, v)| v.as_str() != Some(REDACTED))
+                    .collect(),
+            );
             let filled = redact_secrets(filled);
             let priority = filled.get("priority").and_then(Value::as_i64).unwrap_or(0);
             queued.push(QueuedOpCode {
@@ -212,6 +222,8 @@ impl Master {
                 self.store
                     .propose_blocking(Command::PutJob(Box::new(job)))
                     .map_err(ganeti_store_err)?;
+                // it never runs: its secrets go now
+                self.secrets.lock().retain(|(job, _), _| *job != id);
                 Ok((true, "Job successfully cancelled".into()))
             }
             OpStatus::Canceling => Ok((true, "Job successfully cancelled".into())),
@@ -375,7 +387,7 @@ impl Master {
 fn redact_secrets(mut op: ganeti_types::Dict) -> ganeti_types::Dict {
     if let Some(Value::Object(m)) = op.get_mut("osparams_secret") {
         for v in m.values_mut() {
-            *v = Value::String("<redacted>".into());
+            *v = Value::String(REDACTED.into());
         }
     }
     if let Some(Value::Array(nested)) = op.get_mut("instances") {

@@ -233,3 +233,22 @@ fn reinstall_parameters_are_checked_when_the_job_is_submitted() {
         "{e}"
     );
 }
+
+#[test]
+fn an_already_redacted_secret_is_not_passed_on() {
+    let env = Env::new();
+    let op = |secret: &str| {
+        json!({"OP_ID": "OP_INSTANCE_CREATE", "instance_name": I1, "mode": "create",
+        "disk_template": "file", "disks": [{"size": 4}], "nics": [], "os_type": "noop",
+        "osparams_secret": {"pw": secret}, "pnode": NODE_NAME, "name_check": false,
+        "ip_check": false, "start": false, "ignore_ipolicy": true})
+    };
+    // a job made from another job's stored opcode carries the marker only
+    let id = env.m.submit_job(&[op("<redacted>")], false).unwrap();
+    assert!(!env.m.secrets.lock().contains_key(&(id, 0)));
+    let id = env.m.submit_job(&[op("real")], false).unwrap();
+    assert_eq!(
+        env.m.secrets.lock()[&(id, 0)].get("pw"),
+        Some(&json!("real"))
+    );
+}
