@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use crate::fsutil;
 use crate::host::HostProbe;
-use crate::hypervisor::Hypervisor;
+use crate::hypervisor::{self, Hypervisor};
 use crate::info::{ConsoleHost, ConsoleInfo, HvInstanceState, HvNodeInfo, InstanceRuntime};
 use crate::spec::{AttachedDisk, InstanceSpec};
 use crate::NodeError;
@@ -78,25 +78,6 @@ impl FakeState {
     }
 }
 
-/// Refuse names that are not usable as a file name in the state directory.
-fn check_name(name: &str) -> Result<(), NodeError> {
-    let reason = if name.is_empty() {
-        "empty"
-    } else if name.len() > 255 {
-        "longer than 255 bytes"
-    } else if name.contains('/') || name.contains('\0') {
-        "contains '/' or NUL"
-    } else if fsutil::is_tmp_name(name) {
-        "starts with '.'"
-    } else {
-        return Ok(());
-    };
-    Err(NodeError::InvalidInstanceName {
-        name: name.to_string(),
-        reason,
-    })
-}
-
 impl FakeHypervisor {
     /// A fake hypervisor keeping state in `dir` (created on first start).
     pub fn new(dir: PathBuf, host: HostProbe) -> Self {
@@ -118,7 +99,7 @@ impl FakeHypervisor {
     }
 
     fn state_path(&self, name: &str) -> Result<PathBuf, NodeError> {
-        check_name(name)?;
+        hypervisor::check_file_name(name)?;
         Ok(self.dir.join(name))
     }
 

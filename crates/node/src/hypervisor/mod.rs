@@ -126,6 +126,26 @@ impl Hypervisors {
     }
 }
 
+/// Refuse instance names that cannot name a file in a hypervisor's state
+/// directory (every hypervisor keeps per-instance files named after it).
+pub(crate) fn check_file_name(name: &str) -> Result<(), NodeError> {
+    let reason = if name.is_empty() {
+        "empty"
+    } else if name.len() > 255 {
+        "longer than 255 bytes"
+    } else if name.contains('/') || name.contains('\0') {
+        "contains '/' or NUL"
+    } else if crate::fsutil::is_tmp_name(name) {
+        "starts with '.'"
+    } else {
+        return Ok(());
+    };
+    Err(NodeError::InvalidInstanceName {
+        name: name.to_string(),
+        reason,
+    })
+}
+
 /// Poll interval bounds while waiting for a clean shutdown.
 const POLL_MIN: Duration = Duration::from_millis(50);
 const POLL_MAX: Duration = Duration::from_secs(1);

@@ -161,15 +161,8 @@ impl InstanceFiles {
 /// Refuse instance names that cannot be file names, QEMU `-name` values
 /// or part of a unix socket path.
 pub(crate) fn check_name(dirs: &KvmDirs, name: &str) -> Result<(), NodeError> {
-    let reason = if name.is_empty() {
-        "empty"
-    } else if name.len() > 255 {
-        "longer than 255 bytes"
-    } else if name.contains('/') || name.contains('\0') {
-        "contains '/' or NUL"
-    } else if name.starts_with('.') {
-        "starts with '.'"
-    } else if name.contains(',') || name.chars().any(char::is_whitespace) {
+    crate::hypervisor::check_file_name(name)?;
+    let reason = if name.contains(',') || name.chars().any(char::is_whitespace) {
         "contains ',' or white space, which QEMU's -name cannot hold"
     } else if dirs
         .instance(name)
