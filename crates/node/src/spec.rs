@@ -196,6 +196,51 @@ impl NicSpec {
     }
 }
 
+/// A network a NIC is connected to, as scripts see it: Ganeti's
+/// `objects.Network.HooksDict`, the `NETWORK_*` variables of OS scripts,
+/// hooks and the NIC setup scripts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkInfo {
+    pub name: String,
+    pub uuid: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub subnet: Option<String>,
+    #[serde(default)]
+    pub gateway: Option<String>,
+    #[serde(default)]
+    pub subnet6: Option<String>,
+    #[serde(default)]
+    pub gateway6: Option<String>,
+    #[serde(default)]
+    pub mac_prefix: Option<String>,
+}
+
+impl NetworkInfo {
+    /// The `NETWORK_*` variables (unset optional facts are left out).
+    pub fn env_vars(&self) -> Vec<(&'static str, String)> {
+        let mut vars = vec![
+            ("NETWORK_NAME", self.name.clone()),
+            ("NETWORK_UUID", self.uuid.clone()),
+            ("NETWORK_TAGS", self.tags.join(" ")),
+        ];
+        let optional = [
+            ("NETWORK_SUBNET", &self.subnet),
+            ("NETWORK_GATEWAY", &self.gateway),
+            ("NETWORK_SUBNET6", &self.subnet6),
+            ("NETWORK_GATEWAY6", &self.gateway6),
+            ("NETWORK_MAC_PREFIX", &self.mac_prefix),
+        ];
+        for (k, v) in optional {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                vars.push((k, v.to_string()));
+            }
+        }
+        vars
+    }
+}
+
 /// An instance, as a hypervisor needs it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstanceSpec {

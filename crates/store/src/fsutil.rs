@@ -81,6 +81,9 @@ pub(crate) fn remove_if_exists(path: &Path) -> Result<(), StoreError> {
     }
 }
 
+/// How long a lock still held in our own name may take to go away.
+const FORK_WINDOW_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The held exclusive lock on a store directory. Dropping it releases the
 /// lock (closing the descriptor).
 #[derive(Debug)]
@@ -91,7 +94,26 @@ pub(crate) struct DirLock {
 }
 
 impl DirLock {
+    /// Take the directory's lock. A lock that names this very process was
+    /// released by a store we dropped; it can only still be held through a
+    /// copy of our descriptor in a child between its fork and exec (flock
+    /// belongs to the open file, which a fork shares), so that is waited
+    /// out briefly instead of reported as another store's.
     pub(crate) fn acquire(dir: &Path) -> Result<DirLock, StoreError> {
+        let deadline = std::time::Instant::now() + FORK_WINDOW_WAIT;
+        loop {
+            match Self::try_acquire(dir) {
+                Err(StoreError::Locked { pid: Some(pid), .. })
+                    if pid == std::process::id() && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn try_acquire(dir: &Path) -> Result<DirLock, StoreError> {
         let path = dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()
             .read(true)
@@ -144,6 +166,19 @@ mod tests {
         }
         drop(first);
         DirLock::acquire(tmp.path()).expect("relock after release");
+    }
+
+    #[test]
+    fn a_lock_in_our_own_name_that_goes_away_is_waited_for() {
+        // stands in for a forked child's copy of a dropped store's lock
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let stale = DirLock::acquire(tmp.path()).expect("first lock");
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            drop(stale);
+        });
+        DirLock::acquire(tmp.path()).expect("lock once the copy is gone");
+        release.join().unwrap();
     }
 
     #[test]

@@ -28,7 +28,6 @@ mod netns_tests;
 use std::path::{Path, PathBuf};
 
 use ganeti_types::Paths;
-use serde::{Deserialize, Serialize};
 
 use crate::spec::NicSpec;
 use crate::NodeError;
@@ -46,24 +45,7 @@ pub const IFUP_OS: &str = "kvm-ifup-os";
 /// Name prefix of Ganeti's instance-communication taps.
 pub const COMMUNICATION_TAP_PREFIX: &str = "gnt.com";
 
-/// A network's facts for the scripts' `NETWORK_*` variables.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NetworkEnv {
-    pub name: String,
-    pub uuid: String,
-    #[serde(default)]
-    pub subnet: Option<String>,
-    #[serde(default)]
-    pub gateway: Option<String>,
-    #[serde(default)]
-    pub subnet6: Option<String>,
-    #[serde(default)]
-    pub gateway6: Option<String>,
-    #[serde(default)]
-    pub mac_prefix: Option<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-}
+pub use crate::spec::NetworkInfo;
 
 /// Everything about a NIC's setup that is not in its [`NicSpec`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,7 +58,7 @@ pub struct NicContext {
     pub tags: Vec<String>,
     /// The NIC's network, if it has one (`NETWORK_*`; without it only
     /// `NETWORK_UUID` is set).
-    pub network: Option<NetworkEnv>,
+    pub network: Option<NetworkInfo>,
     /// Where operator scripts are looked up (Ganeti's `/etc/ganeti`);
     /// `None`: built-in setup only.
     pub conf_dir: Option<PathBuf>,
@@ -304,7 +286,7 @@ mod tests {
 
         // with the network's facts: Ganeti's Network.HooksDict
         let c = NicContext {
-            network: Some(NetworkEnv {
+            network: Some(NetworkInfo {
                 name: "front".into(),
                 uuid: "net-uuid-9".into(),
                 subnet: Some("192.0.2.0/24".into()),

@@ -50,20 +50,8 @@ pub(super) fn environment(ifname: &str, nic: &NicSpec, ctx: &NicContext) -> Vec<
     if let Some(net_uuid) = nic.network.as_deref() {
         match ctx.network.as_ref() {
             Some(n) => {
-                set("NETWORK_NAME", &n.name);
-                set("NETWORK_UUID", &n.uuid);
-                set("NETWORK_TAGS", &n.tags.join(" "));
-                let opt = [
-                    ("NETWORK_SUBNET", &n.subnet),
-                    ("NETWORK_GATEWAY", &n.gateway),
-                    ("NETWORK_SUBNET6", &n.subnet6),
-                    ("NETWORK_GATEWAY6", &n.gateway6),
-                    ("NETWORK_MAC_PREFIX", &n.mac_prefix),
-                ];
-                for (k, v) in opt {
-                    if let Some(v) = v.as_deref().filter(|s| !s.is_empty()) {
-                        set(k, v);
-                    }
+                for (k, v) in n.env_vars() {
+                    set(k, &v);
                 }
             }
             None => set("NETWORK_UUID", net_uuid),

@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::spec::NetworkInfo;
 use ganeti_clifmt::pystr::py_str;
 use ganeti_types::{Dict, DiskTemplate};
 use serde::{Deserialize, Serialize};
@@ -64,30 +65,6 @@ pub struct OsInstanceInfo {
     pub nic_networks: Vec<Option<NetworkInfo>>,
 }
 
-/// A network as `objects.Network.HooksDict` exports it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NetworkInfo {
-    pub name: String,
-    pub uuid: String,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    #[serde(default)]
-    pub subnet: Option<String>,
-    #[serde(default)]
-    pub gateway: Option<String>,
-    #[serde(default)]
-    pub subnet6: Option<String>,
-    #[serde(default)]
-    pub gateway6: Option<String>,
-    #[serde(default)]
-    pub mac_prefix: Option<String>,
-}
-
-/// Python's `str()` of a parameter value (strings as they are).
-pub fn value_str(v: &Value) -> String {
-    py_str(v)
-}
-
 /// Python's `str(float)` for ordinary magnitudes.
 pub fn float_str(x: f64) -> String {
     if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e16 {
@@ -124,7 +101,7 @@ pub fn core_env(os: &OsDefinition, full_name: &str, params: &[&Dict], debug: u32
     env.insert("OS_VARIANT".into(), variant_of(os, full_name));
     for dict in params {
         for (k, v) in dict.iter() {
-            env.insert(osp_var(k), value_str(v));
+            env.insert(osp_var(k), py_str(v));
         }
     }
     env.insert("PATH".into(), SCRIPT_PATH.into());
@@ -182,7 +159,7 @@ pub fn instance_env(
     put("DISK_COUNT".into(), inst.disks.len().to_string());
     put("NIC_COUNT".into(), inst.nics.len().to_string());
 
-    let frontend = |key: &str| inst.hvparams.get(key).map(value_str);
+    let frontend = |key: &str| inst.hvparams.get(key).map(py_str);
     for (idx, disk) in inst.disks.iter().enumerate() {
         let p = |s: &str| format!("DISK_{idx}_{s}");
         if let Some(path) = disk_paths.get(idx) {
@@ -219,20 +196,8 @@ pub fn instance_env(
             put(p("LINK"), nic.link.clone());
         }
         if let Some(Some(net)) = meta.nic_networks.get(idx) {
-            put(p("NETWORK_NAME"), net.name.clone());
-            put(p("NETWORK_UUID"), net.uuid.clone());
-            put(p("NETWORK_TAGS"), net.tags.join(" "));
-            let opt = [
-                ("NETWORK_SUBNET", &net.subnet),
-                ("NETWORK_GATEWAY", &net.gateway),
-                ("NETWORK_SUBNET6", &net.subnet6),
-                ("NETWORK_GATEWAY6", &net.gateway6),
-                ("NETWORK_MAC_PREFIX", &net.mac_prefix),
-            ];
-            for (k, v) in opt {
-                if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                    put(p(k), v.into());
-                }
+            for (k, v) in net.env_vars() {
+                put(p(k), v);
             }
         }
         if let Some(t) = frontend("nic_type") {
@@ -241,7 +206,7 @@ pub fn instance_env(
     }
     for (kind, source) in [("BE", &inst.beparams), ("HV", &inst.hvparams)] {
         for (k, v) in source.iter() {
-            put(format!("INSTANCE_{kind}_{k}"), value_str(v));
+            put(format!("INSTANCE_{kind}_{k}"), py_str(v));
         }
     }
     env
@@ -253,7 +218,7 @@ pub fn secret_values(run: &OsRunSpec) -> Vec<String> {
     let mut v: Vec<String> = run
         .secret_params
         .values()
-        .map(value_str)
+        .map(py_str)
         .filter(|s| !s.is_empty())
         .collect();
     // longest first, so a secret containing another is masked whole

@@ -33,7 +33,8 @@ use serde::{Deserialize, Serialize};
 
 pub use ganeti_types::OsDiagnosis;
 
-pub use env::{NetworkInfo, OsInstanceInfo, OsRunSpec};
+pub use crate::spec::NetworkInfo;
+pub use env::{OsInstanceInfo, OsRunSpec};
 pub use invalid::InvalidOs;
 pub use run::OsRunner;
 

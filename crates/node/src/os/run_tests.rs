@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use ganeti_types::{Dict, DiskTemplate};
 use serde_json::json;
 
-use super::env::{NetworkInfo, OsInstanceInfo, OsRunSpec};
+use super::env::{OsInstanceInfo, OsRunSpec};
 use super::run::{instance_log_name, timestamp_for_filename, OsRunner};
+use crate::spec::NetworkInfo;
 use crate::spec::{DiskMode, DiskSpec, InstanceSpec, NicSpec};
 use crate::NodeError;
 

@@ -68,25 +68,7 @@ impl Env {
                 ..Default::default()
             },
         );
-        // The init store's directory lock is an flock: a child process
-        // another test forks at that moment (these tests run many tools)
-        // holds a copy of it until it execs, so opening right after the
-        // drop may briefly see it locked.
-        let node: Arc<dyn ganeti_node::NodeApi> = Arc::new(node);
-        let mut tries = 0;
-        let m = loop {
-            match Master::open(paths.clone(), node.clone()) {
-                Ok(m) => break m,
-                Err(crate::MasterError::Store {
-                    source: ganeti_store::StoreError::Locked { .. },
-                    ..
-                }) if tries < 100 => {
-                    tries += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(e) => panic!("{e}"),
-            }
-        };
+        let m = Master::open(paths.clone(), Arc::new(node)).unwrap();
         Env {
             _dir: dir,
             m,

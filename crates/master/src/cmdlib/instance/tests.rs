@@ -100,23 +100,7 @@ impl Env {
                 .propose_blocking(Command::Init(Box::new(cfg)))
                 .unwrap();
         }
-        // A child process forked by another test thread (OS scripts) holds
-        // a copy of the store's LOCK descriptor until it execs; the lock
-        // released just above can look taken for that instant.
-        let mut tries = 0;
-        let m = loop {
-            match Master::open(
-                paths.clone(),
-                Arc::new(LocalNode::new(Paths::new(dir.path()))),
-            ) {
-                Ok(m) => break m,
-                Err(e) if tries < 50 && e.to_string().contains("ocked") => {
-                    tries += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(e) => panic!("{e}"),
-            }
-        };
+        let m = Master::open(paths, Arc::new(LocalNode::new(Paths::new(dir.path())))).unwrap();
         Env { _dir: dir, m }
     }
 
