@@ -11,7 +11,9 @@
 
 use std::time::{Duration, Instant};
 
-use ganeti_e2e::kvm::{alive, guest_args, pid_file, serial_socket, skip, vm_pid, NetNs};
+use ganeti_e2e::kvm::{
+    alive, guest_args, pid_file, serial_socket, skip, vm_pid, GuestReady, NetNs, Serial,
+};
 use ganeti_e2e::{kvm_env_or_skip, Cluster, Run};
 use serde_json::json;
 
@@ -35,6 +37,21 @@ fn state(c: &Cluster, name: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Add a diskless, NIC-less guest named `short` inside and wait until it
+/// is up; its console and ready line.
+#[track_caller]
+fn boot_diskless(c: &Cluster, name: &str, short: &str) -> (Serial, GuestReady) {
+    c.add_vm(
+        name,
+        &guest_args(short, None),
+        &["-t", "diskless", "--no-nics"],
+    )
+    .ok();
+    let mut s = c.serial(name);
+    let ready = s.wait_ready(BOOT).unwrap();
+    (s, ready)
 }
 
 #[track_caller]
@@ -148,14 +165,7 @@ fn soft_and_hard_reboot() {
     let env = kvm_env_or_skip!();
     let c = env.cluster();
     let name = "vm2.example.com";
-    c.add_vm(
-        name,
-        &guest_args("vm2", None),
-        &["-t", "diskless", "--no-nics"],
-    )
-    .ok();
-    let mut s = c.serial(name);
-    let first = s.wait_ready(BOOT).unwrap();
+    let (mut s, first) = boot_diskless(&c, name, "vm2");
 
     c.gnt(&["gnt-instance", "reboot", "--type=soft", name]).ok();
     let soft = s
@@ -422,14 +432,7 @@ fn daemon_restart_readopts_a_running_vm() {
     let env = kvm_env_or_skip!();
     let c = env.cluster();
     let name = "vm6.example.com";
-    c.add_vm(
-        name,
-        &guest_args("vm6", None),
-        &["-t", "diskless", "--no-nics"],
-    )
-    .ok();
-    let mut s = c.serial(name);
-    let ready = s.wait_ready(BOOT).unwrap();
+    let (mut s, ready) = boot_diskless(&c, name, "vm6");
     let pid = vm_pid(c.root(), name).expect("QEMU pid");
 
     c.kill9();
@@ -461,14 +464,7 @@ fn qemu_killed_behind_our_back_is_error_down_then_starts() {
     let env = kvm_env_or_skip!();
     let c = env.cluster();
     let name = "vm7.example.com";
-    c.add_vm(
-        name,
-        &guest_args("vm7", None),
-        &["-t", "diskless", "--no-nics"],
-    )
-    .ok();
-    let mut s = c.serial(name);
-    let ready = s.wait_ready(BOOT).unwrap();
+    let (mut s, ready) = boot_diskless(&c, name, "vm7");
     let pid = vm_pid(c.root(), name)
         .unwrap_or_else(|| panic!("no live QEMU in {}", pid_file(c.root(), name).display()));
     std::process::Command::new("kill")

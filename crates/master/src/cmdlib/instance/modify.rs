@@ -235,7 +235,9 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     }
 
     // NICs
-    let hotplug = check_hotplug(ctx, &inst, &op)?;
+    // asked of the node once: hotplug and the disk changes both depend on it
+    let running = common::is_running(ctx.master, &inst)?;
+    let hotplug = check_hotplug(ctx, &inst, running, &op)?;
     let group = cfg
         .nodes
         .get(&inst.primary_node)
@@ -382,7 +384,6 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     // Disks
     let mut new_disks: Vec<Disk> = Vec::new();
     let mut removed_disks: Vec<Disk> = Vec::new();
-    let running = common::is_running(ctx.master, &inst)?;
     let mut disk_list: Vec<Disk> = cfg.instance_disks(&inst).into_iter().cloned().collect();
     for m in parse_mods(&op, "disks")? {
         let names: Vec<Option<String>> = disk_list.iter().map(|d| d.name.clone()).collect();
@@ -710,6 +711,7 @@ const MAX_NICS: usize = 8;
 fn check_hotplug(
     ctx: &mut OpCtx<'_>,
     inst: &ganeti_types::Instance,
+    running: bool,
     op: &Dict,
 ) -> Result<bool, GanetiError> {
     let required = bool_param(op, "hotplug");
@@ -718,7 +720,7 @@ fn check_hotplug(
     }
     let why_not = if !HOTPLUG_HYPERVISORS.contains(&inst.hypervisor.as_str()) {
         Some("Hotplug is not supported by this hypervisor")
-    } else if !common::is_running(ctx.master, inst)? {
+    } else if !running {
         Some("Instance is probably down")
     } else {
         None
