@@ -1,4 +1,4 @@
-use ganeti_types::{Job, OpStatus, QueuedOpCode};
+use ganeti_types::{Job, QueuedOpCode};
 use serde_json::{json, Value};
 
 use super::*;
@@ -8,16 +8,7 @@ fn job(id: u64, ops: &[Value]) -> Job {
         id,
         ops: ops
             .iter()
-            .map(|o| QueuedOpCode {
-                input: o.as_object().cloned().expect("opcode dict"),
-                status: OpStatus::Queued,
-                result: Value::Null,
-                log: vec![],
-                priority: 0,
-                start_timestamp: None,
-                exec_timestamp: None,
-                end_timestamp: None,
-            })
+            .map(|o| QueuedOpCode::queued(o.as_object().cloned().expect("opcode dict")))
             .collect(),
         received_timestamp: (0, 0),
         start_timestamp: None,

@@ -83,6 +83,22 @@ pub struct QueuedOpCode {
 }
 
 impl QueuedOpCode {
+    /// A newly submitted opcode: queued, nothing run, at the priority its
+    /// input asks for (0, Ganeti's normal priority, when it names none).
+    pub fn queued(input: Dict) -> Self {
+        let priority = input.get("priority").and_then(Value::as_i64).unwrap_or(0);
+        QueuedOpCode {
+            input,
+            status: OpStatus::Queued,
+            result: Value::Null,
+            log: vec![],
+            priority,
+            start_timestamp: None,
+            exec_timestamp: None,
+            end_timestamp: None,
+        }
+    }
+
     /// The opcode id.
     pub fn op_id(&self) -> &str {
         self.input
@@ -163,14 +179,8 @@ mod tests {
 
     fn op(status: OpStatus) -> QueuedOpCode {
         QueuedOpCode {
-            input: Dict::new(),
             status,
-            result: Value::Null,
-            log: vec![],
-            priority: 0,
-            start_timestamp: None,
-            exec_timestamp: None,
-            end_timestamp: None,
+            ..QueuedOpCode::queued(Dict::new())
         }
     }
 

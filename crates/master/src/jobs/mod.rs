@@ -69,17 +69,7 @@ impl Master {
                     .collect(),
             );
             let filled = redact_secrets(filled);
-            let priority = filled.get("priority").and_then(Value::as_i64).unwrap_or(0);
-            queued.push(QueuedOpCode {
-                input: filled,
-                status: OpStatus::Queued,
-                result: Value::Null,
-                log: vec![],
-                priority,
-                start_timestamp: None,
-                exec_timestamp: None,
-                end_timestamp: None,
-            });
+            queued.push(QueuedOpCode::queued(filled));
         }
         Ok((
             Job {

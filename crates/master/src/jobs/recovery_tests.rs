@@ -14,14 +14,8 @@ use crate::Master;
 
 fn queued(op: Value, status: OpStatus) -> QueuedOpCode {
     QueuedOpCode {
-        input: op.as_object().cloned().unwrap_or_default(),
         status,
-        result: Value::Null,
-        log: vec![],
-        priority: 0,
-        start_timestamp: None,
-        exec_timestamp: None,
-        end_timestamp: None,
+        ..QueuedOpCode::queued(op.as_object().cloned().unwrap_or_default())
     }
 }
 

@@ -50,14 +50,8 @@ fn run(m: &Master, op: Value) -> (Result<Value, GanetiError>, Vec<String>) {
     let mut job = Job {
         id: 999_999,
         ops: vec![QueuedOpCode {
-            input: filled,
             status: OpStatus::Running,
-            result: Value::Null,
-            log: vec![],
-            priority: 0,
-            start_timestamp: None,
-            exec_timestamp: None,
-            end_timestamp: None,
+            ..QueuedOpCode::queued(filled)
         }],
         received_timestamp: ganeti_types::job::now_ts(),
         start_timestamp: None,
@@ -423,14 +417,10 @@ fn a_concurrent_change_is_replanned() {
     let mut job = Job {
         id: 1,
         ops: vec![QueuedOpCode {
-            input: obj(json!({"OP_ID": "OP_TAGS_SET", "kind": "cluster", "tags": ["t"]})),
             status: OpStatus::Running,
-            result: Value::Null,
-            log: vec![],
-            priority: 0,
-            start_timestamp: None,
-            exec_timestamp: None,
-            end_timestamp: None,
+            ..QueuedOpCode::queued(obj(
+                json!({"OP_ID": "OP_TAGS_SET", "kind": "cluster", "tags": ["t"]}),
+            ))
         }],
         received_timestamp: ganeti_types::job::now_ts(),
         start_timestamp: None,

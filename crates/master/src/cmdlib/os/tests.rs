@@ -92,14 +92,8 @@ fn run(m: &Master, op: Value) -> Result<Value, GanetiError> {
     let mut job = Job {
         id: 1,
         ops: vec![QueuedOpCode {
-            input: filled,
             status: OpStatus::Running,
-            result: Value::Null,
-            log: vec![],
-            priority: 0,
-            start_timestamp: None,
-            exec_timestamp: None,
-            end_timestamp: None,
+            ..QueuedOpCode::queued(filled)
         }],
         received_timestamp: ganeti_types::job::now_ts(),
         start_timestamp: None,
