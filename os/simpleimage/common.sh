@@ -5,6 +5,9 @@
 #   2. the path written in ./simpleimage.path at install time
 #      (e.g. `echo /opt/ganeti-rs/bin/simpleimage > simpleimage.path`),
 #   3. simpleimage in Ganeti's PATH (/sbin:/bin:/usr/sbin:/usr/bin).
+# The per-variant config lives in /etc/ganeti/instance-simpleimage unless
+# ./simpleimage.configdir (written at install time for another sysconfdir)
+# names another directory.
 simpleimage_exec() {
   dir=$(dirname "$0")
   if [ -x "$dir/simpleimage" ]; then
@@ -19,5 +22,9 @@ simpleimage_exec() {
   fi
   SIMPLEIMAGE_OS_DIR=$dir
   export SIMPLEIMAGE_OS_DIR
+  if [ -r "$dir/simpleimage.configdir" ]; then
+    SIMPLEIMAGE_CONFIG_DIR=$(head -n 1 "$dir/simpleimage.configdir")
+    export SIMPLEIMAGE_CONFIG_DIR
+  fi
   exec "$bin" "$@"
 }

@@ -3,6 +3,7 @@
 //! the `gnt-*` binaries, exactly as an operator would.
 
 pub mod kvm;
+pub mod os;
 pub mod rapi;
 
 use std::path::{Path, PathBuf};
