@@ -15,7 +15,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 /// Wraps `r` in the decoder for `t` (multi-stream, like zcat/bzcat/xzcat).
-fn decoder<'a>(t: ImageType, r: Box<dyn Read + 'a>) -> Box<dyn Read + 'a> {
+fn decoder<'a>(t: ImageType, r: Box<dyn Read + Send + 'a>) -> Box<dyn Read + Send + 'a> {
     match t {
         ImageType::Raw | ImageType::Qcow2 => r,
         ImageType::RawGz => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(r))),

@@ -83,8 +83,7 @@ fn create() -> Result<()> {
 fn import() -> Result<()> {
     let (_, disk) = osenv::transfer_disk("IMPORT")?;
     let mut w = disk::DiskWriter::open(&disk, None)?;
-    let stdin = std::io::stdin();
-    w.copy_from(&mut stdin.lock(), "stdin")?;
+    w.copy_from(&mut std::io::stdin(), "stdin")?;
     w.finish()?;
     Ok(())
 }
