@@ -1,6 +1,9 @@
 //! OS providers on a real cluster: `gnt-os list/info/diagnose` see what
 //! the node finds in its OS search path, broken providers are reported
-//! with Ganeti's reason, and hidden/blacklisted OSes leave the listing.
+//! with Ganeti's reason, hidden/blacklisted OSes leave the listing, OS
+//! parameters are checked by the OS before a job is queued (instance
+//! modify, `gnt-os modify`, batch-create), and secret parameters of a
+//! batch-create reach the create script and nothing else.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -154,4 +157,364 @@ fn hidden_and_blacklisted_oses_leave_the_listing() {
     assert!(info.contains("  - blacklisted: True\n"), "{info}");
     c.gnt(&["gnt-os", "modify", "--hidden", "no", "noop"]).ok();
     assert_eq!(c.gnt(&["gnt-os", "list"]).ok(), "Name\nnoop\n");
+}
+
+const INST: &str = "inst1.example.com";
+
+/// A valid API 20 OS `name` with parameters `size` and `root-pw`: its
+/// verify script refuses `size=bad` ("size must be a number"), its create
+/// script writes the OSP_* variables it got to `<record>/<instance>.env`
+/// (outside the cluster root, which must not hold secrets).
+fn install_checked_os(c: &Cluster, name: &str, record: &Path) -> PathBuf {
+    let dir = install_os(
+        c,
+        "srv/ganeti/os",
+        name,
+        "20\n",
+        &["export", "import", "rename"],
+    );
+    std::fs::write(
+        dir.join("parameters.list"),
+        "size the disk size\nroot-pw the root password\n",
+    )
+    .unwrap();
+    let scripts = [
+        (
+            "verify",
+            "#!/bin/sh\nif [ \"$OSP_SIZE\" = bad ]; then echo \"size must be a number\"; exit 1; fi\nexit 0\n"
+                .to_string(),
+        ),
+        (
+            "create",
+            format!(
+                "#!/bin/sh\nenv | grep '^OSP_' | sort > '{}'/\"$INSTANCE_NAME\".env\nexit 0\n",
+                record.display()
+            ),
+        ),
+    ];
+    for (script, body) in scripts {
+        let p = dir.join(script);
+        std::fs::write(&p, body).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    dir
+}
+
+fn job_count(c: &Cluster) -> usize {
+    c.gnt(&["gnt-job", "list", "--no-headers", "-o", "id"])
+        .ok()
+        .lines()
+        .count()
+}
+
+/// Run a command that must fail before any job is queued; its stderr.
+#[track_caller]
+fn refused_unqueued(c: &Cluster, argv: &[&str]) -> String {
+    let before = job_count(c);
+    let r = c.gnt(argv);
+    assert_eq!(r.rc, 1, "expected a refusal: {r:?}");
+    assert_eq!(job_count(c), before, "a job was queued: {r:?}");
+    r.stderr
+}
+
+fn exec_failure(detail: &str) -> String {
+    format!("Failure: command execution error:\n{detail}\n")
+}
+
+fn os_field(c: &Cluster, fields: &str) -> String {
+    c.gnt(&["gnt-instance", "list", "--no-headers", "-o", fields, INST])
+        .ok()
+        .trim_end()
+        .to_string()
+}
+
+#[test]
+fn instance_modify_checks_os_parameters_before_queueing() {
+    let c = Cluster::init();
+    let record = tempfile::tempdir().unwrap();
+    install_checked_os(&c, "checked", record.path());
+    c.gnt(&[
+        "gnt-instance",
+        "add",
+        "-o",
+        "checked",
+        "-t",
+        "diskless",
+        "--no-name-check",
+        "--no-ip-check",
+        "--no-start",
+        INST,
+    ])
+    .ok();
+
+    let failed = "OS Parameters validation failed on node node1.example.com";
+    assert_eq!(
+        refused_unqueued(&c, &["gnt-instance", "modify", "-O", "size=bad", INST]),
+        exec_failure(&format!(
+            "{failed}: OS validation script failed (exited with exit code 1), output: size must be a number"
+        ))
+    );
+    assert_eq!(
+        refused_unqueued(
+            &c,
+            &[
+                "gnt-instance",
+                "modify",
+                "--os-parameters-private",
+                "colour=red",
+                INST
+            ]
+        ),
+        exec_failure(&format!(
+            "{failed}: The following parameters are not supported by the OS checked: colour"
+        ))
+    );
+    assert_eq!(
+        refused_unqueued(&c, &["gnt-instance", "modify", "-o", "frobos", INST]),
+        exec_failure(&format!(
+            "{failed}: Directory for OS frobos not found in search path"
+        ))
+    );
+    assert_eq!(
+        refused_unqueued(
+            &c,
+            &[
+                "gnt-instance",
+                "modify",
+                "-O",
+                "size=1",
+                "--os-parameters-private",
+                "size=2",
+                INST
+            ]
+        ),
+        "Failure: prerequisites not met for this operation:\nerror type: wrong_input, \
+         error details:\nOS parameters repeated multiple times: size\n"
+    );
+    assert_eq!(os_field(&c, "os,osparams"), "checked {}");
+
+    // good values pass; a private value is never shown
+    let out = c
+        .gnt(&[
+            "gnt-instance",
+            "modify",
+            "-O",
+            "size=10",
+            "--os-parameters-private",
+            "root-pw=hunter2",
+            INST,
+        ])
+        .ok()
+        .to_string();
+    assert!(
+        out.starts_with(&format!(
+            "Modified instance {INST}\n - os/size -> 10\n - os_private/root-pw -> Private(?, descr='root-pw')\n"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2"), "{out}");
+    assert_eq!(os_field(&c, "osparams"), "{'size': '10'}");
+    // forced: the OS name is recorded unchecked
+    c.gnt(&["gnt-instance", "modify", "-o", "frobos", "--force", INST])
+        .ok();
+    assert_eq!(os_field(&c, "os"), "frobos");
+}
+
+#[test]
+fn gnt_os_modify_checks_parameters_and_edits_the_os_lists() {
+    let c = Cluster::init();
+    let record = tempfile::tempdir().unwrap();
+    install_checked_os(&c, "checked", record.path());
+    assert_eq!(
+        refused_unqueued(&c, &["gnt-os", "modify", "-O", "size=bad", "checked"]),
+        exec_failure(
+            "OS Parameters validation failed on node node1.example.com: OS validation script \
+             failed (exited with exit code 1), output: size must be a number"
+        )
+    );
+    assert_eq!(
+        refused_unqueued(&c, &["gnt-os", "modify", "-O", "colour=red", "checked"]),
+        exec_failure(
+            "OS Parameters validation failed on node node1.example.com: The following \
+             parameters are not supported by the OS checked: colour"
+        )
+    );
+    assert_eq!(
+        c.gnt(&["gnt-os", "modify", "-O", "size=10", "checked"])
+            .ok(),
+        ""
+    );
+    // an OS the node does not have: kept, with Ganeti's note
+    let out = c
+        .gnt(&["gnt-os", "modify", "-O", "x=1", "frobos"])
+        .ok()
+        .to_string();
+    assert!(
+        out.ends_with(
+            " - INFO: OS frobos not found on node node1.example.com, validation skipped\n"
+        ),
+        "{out}"
+    );
+    let info = c.gnt(&["gnt-cluster", "info"]).ok().to_string();
+    assert!(
+        info.contains("OS parameters: \n  checked: \n    size: 10\n  frobos: \n    x: 1\n"),
+        "{info}"
+    );
+    // the cluster-level value is what instances of the OS get
+    c.gnt(&[
+        "gnt-instance",
+        "add",
+        "-o",
+        "checked",
+        "-t",
+        "file",
+        "--disk",
+        "0:size=4M",
+        "--no-name-check",
+        "--no-ip-check",
+        "--ignore-ipolicy",
+        "--no-start",
+        INST,
+    ])
+    .ok();
+    let seen = std::fs::read_to_string(record.path().join(format!("{INST}.env"))).unwrap();
+    assert_eq!(seen, "OSP_SIZE=10\n");
+
+    // hidden/blacklisted edits, any name, with Ganeti's notes when nothing changes
+    assert_eq!(
+        c.gnt(&["gnt-os", "modify", "--hidden", "yes", "noop"]).ok(),
+        ""
+    );
+    let out = c
+        .gnt(&["gnt-os", "modify", "--hidden", "yes", "noop"])
+        .ok()
+        .to_string();
+    assert!(
+        out.ends_with(" OS noop already in hidden OS list, ignoring\n"),
+        "{out}"
+    );
+    let out = c
+        .gnt(&["gnt-os", "modify", "--blacklisted", "no", "noop"])
+        .ok()
+        .to_string();
+    assert!(
+        out.ends_with(" OS noop not found in blacklisted OS list, ignoring\n"),
+        "{out}"
+    );
+    c.gnt(&["gnt-os", "modify", "--blacklisted", "yes", "frobos"])
+        .ok();
+    let info = c.gnt(&["gnt-cluster", "info"]).ok().to_string();
+    assert!(info.contains("Hidden OSes: noop\n"), "{info}");
+    assert!(info.contains("Blacklisted OSes: frobos\n"), "{info}");
+    // nothing asked
+    let r = c.gnt(&["gnt-os", "modify", "noop"]);
+    assert_eq!(r.rc, 1, "{r:?}");
+    assert_eq!(
+        r.stderr,
+        "At least one of OS parameters or hypervisor parameters must be passed\n"
+    );
+}
+
+/// Every regular file below `dir` that contains `needle`.
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                todo.push(path);
+            } else if kind.is_file() {
+                let data = std::fs::read(&path).unwrap_or_default();
+                if data.windows(needle.len()).any(|w| w == needle) {
+                    found.push(path);
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn batch_create_secrets_reach_the_create_script_and_nothing_else() {
+    let c = Cluster::init();
+    let record = tempfile::tempdir().unwrap();
+    install_checked_os(&c, "checked", record.path());
+    let secret = "Zq9-batch-secret-7731";
+    let def = |name: &str, extra: serde_json::Value| {
+        let mut d = serde_json::json!({"instance_name": name, "mode": "create",
+            "disk_template": "file", "disks": [{"size": 4}], "nics": [], "os_type": "checked",
+            "pnode": "node1.example.com", "name_check": false, "ip_check": false,
+            "start": false, "ignore_ipolicy": true});
+        for (k, v) in extra.as_object().unwrap() {
+            d[k] = v.clone();
+        }
+        d
+    };
+    let file = record.path().join("instances.json");
+    let write = |defs: serde_json::Value| std::fs::write(&file, defs.to_string()).unwrap();
+    let file_arg = file.display().to_string();
+
+    // one bad value refuses the whole request before anything is queued
+    write(serde_json::json!([
+        def(
+            "ma1.example.com",
+            serde_json::json!({"osparams_secret": {"root-pw": secret}})
+        ),
+        def(
+            "ma2.example.com",
+            serde_json::json!({"osparams": {"size": "bad"}})
+        ),
+    ]));
+    assert_eq!(
+        refused_unqueued(&c, &["gnt-instance", "batch-create", &file_arg]),
+        exec_failure(
+            "OS Parameters validation failed on node node1.example.com: OS validation script \
+             failed (exited with exit code 1), output: size must be a number"
+        )
+    );
+
+    write(serde_json::json!([
+        def(
+            "ma1.example.com",
+            serde_json::json!({"osparams": {"size": "10"}, "osparams_secret": {"root-pw": secret}})
+        ),
+        def("ma2.example.com", serde_json::json!({})),
+    ]));
+    let out = c
+        .gnt(&["gnt-instance", "batch-create", &file_arg])
+        .ok()
+        .to_string();
+    assert!(
+        out.ends_with("All instances created successfully.\n"),
+        "{out}"
+    );
+    let seen =
+        |name: &str| std::fs::read_to_string(record.path().join(format!("{name}.env"))).unwrap();
+    assert_eq!(
+        seen("ma1.example.com"),
+        format!("OSP_ROOT_PW={secret}\nOSP_SIZE=10\n")
+    );
+    assert_eq!(seen("ma2.example.com"), "");
+    // the stored multi-allocation shows the marker only
+    let ids = c
+        .gnt(&["gnt-job", "list", "--no-headers", "-o", "id"])
+        .ok()
+        .to_string();
+    let mut argv = vec!["gnt-job", "info"];
+    argv.extend(ids.split_whitespace());
+    let info = c.gnt(&argv).ok().to_string();
+    assert!(info.contains("root-pw: <redacted>"), "{info}");
+    assert!(!info.contains(secret), "{info}");
+    // no job file, log, config or export anywhere in the cluster root has it
+    let leaks = files_containing(c.root(), secret.as_bytes());
+    assert!(leaks.is_empty(), "the secret was written to {leaks:?}");
+    // (the search does reach the stored jobs: their marker is found)
+    assert!(!files_containing(c.root(), b"root-pw\":\"<redacted>").is_empty());
 }

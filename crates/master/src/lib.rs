@@ -60,11 +60,13 @@ pub struct Master {
     pub(crate) wake_scheduler: tokio::sync::Notify,
     /// Serial of the configuration last exported, and the exporter.
     exported: Mutex<(u64, export::Exporter)>,
-    /// Secret OS parameters (`osparams_secret`) of queued opcodes, by job id
-    /// and opcode index. Only here, in memory: the stored job has them
+    /// Secret OS parameters (`osparams_secret`, also those of the
+    /// instances of a multi-allocation) of queued opcodes, by job id and
+    /// opcode index. Only here, in memory: the stored job has them
     /// redacted, as Ganeti keeps them out of its job files, so a master
-    /// restart loses them and such a job then runs without them.
-    pub(crate) secrets: Mutex<HashMap<(u64, usize), ganeti_types::Dict>>,
+    /// restart loses them and such a job then runs without them
+    /// (`jobs::secrets`).
+    pub(crate) secrets: Mutex<HashMap<(u64, usize), jobs::OpSecrets>>,
 }
 
 impl Master {

@@ -13,6 +13,7 @@ pub(crate) mod checks;
 #[cfg(test)]
 mod e2e;
 mod hvp;
+mod osparams;
 mod verify;
 
 use ganeti_types::params::{fill, force_dict_types, upgrade_beparams, BE_TYPES, NIC_TYPES};
@@ -26,8 +27,7 @@ use self::checks::{
     check_diskparams, check_hvparams, check_hypervisor_supported, check_ipolicy_vs_templates,
     check_ndparams, check_nic_syntax, comma_join, fill_disk_state, fill_hv_state, group_ipolicy,
     instance_ipolicy_violations, merge_disk_state, merge_hv_state, nice_sorted,
-    normalize_mac_prefix, opt_dict, opt_list, py_str, run_planned, touch, update_ipolicy,
-    updated_params, Outcome,
+    normalize_mac_prefix, opt_dict, opt_list, py_str, run_planned, touch, update_ipolicy, Outcome,
 };
 use super::util::{bool_param, opt_bool, str_param, u64_param};
 use super::{OpCtx, OpImpl};
@@ -479,7 +479,9 @@ fn check_set_params(m: &Master, op: &Dict) -> Result<(), GanetiError> {
             check_netmask(c.cluster.primary_ip_family, nm)?;
         }
         Ok(())
-    })?
+    })??;
+    // runs OS verify scripts: last, once the rest passed
+    osparams::check(m, op).map(|_| ())
 }
 
 /// Ganeti's `_ValidateNetmask`.
@@ -807,26 +809,11 @@ fn plan_set_params(
     };
 
     // OS parameters (null removes a parameter; an OS without any is dropped).
-    let os_params = |source: &Dict, key: &str| -> Option<Dict> {
-        let upd = opt_dict(op, key)?;
-        let mut res = source.clone();
-        for (os, params) in upd {
-            let cur = res
-                .get(&os)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
-            let new = updated_params(&cur, &params.as_object().cloned().unwrap_or_default(), true);
-            if new.is_empty() {
-                res.remove(&os);
-            } else {
-                res.insert(os, Value::Object(new));
-            }
-        }
-        Some(res)
-    };
-    let new_osp = os_params(&old.osparams, "osparams");
-    let new_osp_private = os_params(&old.osparams_private_cluster, "osparams_private_cluster");
+    let new_osp = osparams::new_os_params(&old.osparams, opt_dict(op, "osparams"));
+    let new_osp_private = osparams::new_os_params(
+        &old.osparams_private_cluster,
+        opt_dict(op, "osparams_private_cluster"),
+    );
 
     if let Some(ia) = str_param(op, "default_iallocator").filter(|s| !s.is_empty()) {
         if !iallocator_ok(ia) {
@@ -1157,6 +1144,11 @@ fn plan_set_params(
 
 fn exec_set_params(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     let op = ctx.op().clone();
+    // checked at submission too; again here, under the BGL, against the
+    // configuration the change applies to
+    for note in osparams::check(ctx.master, &op)? {
+        ctx.log_info(note);
+    }
     let paths = ctx.master.paths.clone();
     run_planned(ctx, |cfg| {
         plan_set_params(cfg, &op, &|name| iallocator_exists(&paths, name))

@@ -136,6 +136,12 @@ impl<'a> OpCtx<'a> {
     /// The opcode's secret OS parameters, handed over once: the stored
     /// opcode only has them redacted (see `Master::secrets`).
     pub fn take_secret_osparams(&self) -> Dict {
+        self.take_secrets().own
+    }
+
+    /// All secrets the opcode carries (its own and those of nested
+    /// opcodes), handed over once.
+    pub(crate) fn take_secrets(&self) -> crate::jobs::OpSecrets {
         self.master
             .secrets
             .lock()

@@ -10,6 +10,7 @@
 mod filtering;
 pub mod locks;
 mod scheduler;
+pub(crate) mod secrets;
 mod worker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +22,7 @@ use serde_json::{json, Value};
 
 use crate::state::{Applied, Command};
 use crate::Master;
+pub(crate) use secrets::OpSecrets;
 
 pub use scheduler::run_scheduler;
 
@@ -31,9 +33,6 @@ pub struct JobCtl {
     /// Set once the job's current opcode started executing.
     pub(crate) running: AtomicBool,
 }
-
-/// What a secret OS parameter's value becomes in a stored job.
-const REDACTED: &str = "<redacted>";
 
 /// Largest number of unarchived jobs we accept (Ganeti's queue size limit).
 pub const MAX_QUEUE_SIZE: usize = 10_000;
@@ -46,29 +45,25 @@ impl Master {
     /// Validate opcodes and build the queued job (id assigned on apply).
     /// Also returns each opcode's secret OS parameters, which the stored
     /// job only has redacted.
-    fn build_job(&self, ops: &[Value]) -> Result<(Job, Vec<ganeti_types::Dict>), GanetiError> {
+    fn build_job(&self, ops: &[Value]) -> Result<(Job, Vec<OpSecrets>), GanetiError> {
         if ops.is_empty() {
             return Err(GanetiError::wrong_input("Job has no opcodes"));
         }
         let mut queued = Vec::with_capacity(ops.len());
-        let mut secrets = Vec::with_capacity(ops.len());
+        let mut held = Vec::with_capacity(ops.len());
         for op in ops {
             let map = op
                 .as_object()
                 .ok_or_else(|| GanetiError::wrong_input("Opcode must be a dictionary"))?;
-            let filled = ganeti_opschema::validate_and_fill(map).map_err(|e| {
+            let mut filled = ganeti_opschema::validate_and_fill(map).map_err(|e| {
                 GanetiError::OpPrereq(e.to_string(), ganeti_types::ErrorClass::WrongInput)
             })?;
-            crate::cmdlib::check_at_submit(self, &filled)?;
             // a value that is already redacted (a job made by another job
-            // from its stored opcode) is no secret to pass on
-            secrets.push(
-                crate::cmdlib::util::dict_param(&filled, "osparams_secret")
-                    .into_iter()
-                    .filter(|(_, v)| v.as_str() != Some(REDACTED))
-                    .collect(),
-            );
-            let filled = redact_secrets(filled);
+            // from its stored opcode) is no secret to check or pass on
+            secrets::drop_markers(&mut filled);
+            crate::cmdlib::check_at_submit(self, &filled)?;
+            held.push(OpSecrets::of(&filled));
+            let filled = secrets::redact(filled);
             queued.push(QueuedOpCode::queued(filled));
         }
         Ok((
@@ -80,7 +75,7 @@ impl Master {
                 end_timestamp: None,
                 archived: false,
             },
-            secrets,
+            held,
         ))
     }
 
@@ -115,7 +110,7 @@ impl Master {
         }
         let mut results: Vec<Result<u64, GanetiError>> = Vec::with_capacity(jobs.len());
         let mut good: Vec<Job> = Vec::new();
-        let mut good_secrets: Vec<Vec<ganeti_types::Dict>> = Vec::new();
+        let mut good_secrets: Vec<Vec<OpSecrets>> = Vec::new();
         // Ids are assigned sequentially on apply; predict them to resolve
         // relative dependencies. The store applies our batch atomically.
         let mut predicted = next_id;
@@ -371,25 +366,6 @@ impl Master {
     }
 }
 
-/// Secret parameters never reach the persisted job (Ganeti strips them
-/// too): their values are replaced before the job is written, also in the
-/// instance opcodes nested in OP_INSTANCE_MULTI_ALLOC.
-fn redact_secrets(mut op: ganeti_types::Dict) -> ganeti_types::Dict {
-    if let Some(Value::Object(m)) = op.get_mut("osparams_secret") {
-        for v in m.values_mut() {
-            *v = Value::String(REDACTED.into());
-        }
-    }
-    if let Some(Value::Array(nested)) = op.get_mut("instances") {
-        for inst in nested.iter_mut() {
-            if let Value::Object(o) = inst {
-                *o = redact_secrets(std::mem::take(o));
-            }
-        }
-    }
-    op
-}
-
 /// Replace negative (relative) job ids in `depends` by absolute ones.
 fn resolve_relative_deps(job: &mut Job, batch: &[Option<u64>]) -> Result<(), GanetiError> {
     for op in job.ops.iter_mut() {
@@ -451,18 +427,3 @@ pub(crate) fn persist_job(m: &Master, job: &Job) -> Result<(), GanetiError> {
 mod filtering_tests;
 #[cfg(test)]
 mod recovery_tests;
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    #[test]
-    fn secret_parameters_are_redacted_before_persisting() {
-        let op = json!({"OP_ID": "OP_INSTANCE_CREATE", "osparams_secret": {"root_pw": "hunter2"}, "osparams": {"a": "b"}});
-        let r = super::redact_secrets(op.as_object().cloned().unwrap());
-        let text = serde_json::to_string(&r).unwrap();
-        assert!(!text.contains("hunter2"), "{text}");
-        assert_eq!(r["osparams"], json!({"a": "b"}));
-        assert_eq!(r["osparams_secret"], json!({"root_pw": "<redacted>"}));
-    }
-}

@@ -53,6 +53,23 @@ fn pick_node(cfg: &ConfigData, op: &Dict) -> Result<String, GanetiError> {
     }
 }
 
+/// The nodes the OS is checked on at submission: the primary node (the
+/// master node while it cannot be chosen; that is reported when the job
+/// runs) and the secondary, if any, as in Ganeti.
+fn os_check_nodes(cfg: &ConfigData, op: &Dict) -> Vec<String> {
+    let mut nodes = vec![pick_node(cfg, op).unwrap_or_else(|_| cfg.cluster.master_node.clone())];
+    let snode = str_param(op, "snode_uuid")
+        .filter(|u| cfg.nodes.contains_key(*u))
+        .map(str::to_owned)
+        .or_else(|| {
+            str_param(op, "snode")
+                .and_then(|n| cfg.expand_node(n).ok())
+                .map(|n| n.uuid.clone())
+        });
+    nodes.extend(snode);
+    nodes
+}
+
 pub fn locks(m: &Master, op: &Dict) -> Result<Vec<LockReq>, GanetiError> {
     let name = str_param(op, "instance_name")
         .unwrap_or_default()
@@ -88,8 +105,10 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
         ));
     }
     if let Some(os) = str_param(op, "os_type") {
+        let nodes = m.with_config(|c| os_check_nodes(c, op))?;
         super::osrun::validate_at_submit(
             m,
+            &nodes,
             os,
             &crate::cmdlib::util::dict_param(op, "osparams"),
             &crate::cmdlib::util::dict_param(op, "osparams_private"),

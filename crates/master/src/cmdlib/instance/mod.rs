@@ -10,7 +10,7 @@ mod lifecycle;
 mod modify;
 mod multialloc;
 mod netport;
-mod osrun;
+pub(crate) mod osrun;
 mod querydata;
 mod recreate;
 mod reinstall;

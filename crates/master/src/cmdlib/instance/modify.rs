@@ -16,6 +16,9 @@ use crate::cmdlib::OpCtx;
 use crate::state::ConfigOp;
 use crate::Master;
 
+#[path = "modify_os.rs"]
+mod os;
+
 /// A NIC or disk modification: `[action, index-or-name, params]`.
 struct Mod {
     action: String,
@@ -124,7 +127,7 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
         c.expand_instance(str_param(op, "instance_name").unwrap_or_default())
             .map(|i| (i.clone(), c.cluster.clone()))
     })?;
-    if let Ok((inst, cluster)) = found {
+    if let Ok((inst, cluster)) = &found {
         let upd = force_dict_types(
             &dict_param(op, "hvparams"),
             params::hv_types(&inst.hypervisor),
@@ -138,12 +141,12 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
         })?;
         if !upd.is_empty() {
             hvparams::check_not_global(&upd, "instance", "cluster")?;
-            new_hvparams(&cluster, &inst, &dict_param(op, "hvparams"))?;
+            new_hvparams(cluster, inst, &dict_param(op, "hvparams"))?;
         }
     }
     parse_mods(op, "nics")?;
     parse_mods(op, "disks")?;
-    let has_change = ["beparams", "hvparams", "osparams"]
+    let has_change = ["beparams", "hvparams", "osparams", "osparams_private"]
         .iter()
         .any(|k| !dict_param(op, k).is_empty())
         || !parse_mods(op, "nics")?.is_empty()
@@ -159,6 +162,10 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
         return Err(GanetiError::wrong_input(format!(
             "Conversion to disk template '{t}' is not supported by this release"
         )));
+    }
+    // the OS checks run the OS's verify script: last, once the rest passed
+    if let Ok((inst, _)) = &found {
+        os::check(m, op, inst)?;
     }
     Ok(())
 }
@@ -200,24 +207,8 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             result.push(json!([format!("hv/{k}"), v]));
         }
     }
-    let os_upd = dict_param(&op, "osparams");
-    if !os_upd.is_empty() {
-        inst.osparams = update_params(&inst.osparams, &os_upd);
-        for (k, v) in &os_upd {
-            result.push(json!([format!("os/{k}"), v]));
-        }
-    }
-    if let Some(os) = str_param(&op, "os_name") {
-        if inst.admin_state == AdminState::Up {
-            return Err(GanetiError::wrong_state(format!(
-                "Instance '{}' is marked to be up, cannot change the OS",
-                inst.name
-            )));
-        }
-        common::check_os_exists(ctx.master, os)?;
-        inst.os = os.to_string();
-        result.push(json!(["os", os]));
-    }
+    // checked against the OS when the job was submitted
+    os::apply(&mut inst, &op, &mut result)?;
     if let Some(off) = opt_bool(&op, "offline") {
         if off {
             if inst.admin_state == AdminState::Up {

@@ -9,8 +9,14 @@
 //! Each instance is a complete OP_INSTANCE_CREATE opcode dict, `OP_ID`
 //! included (Ganeti loads them with `LoadOpCode`). Ganeti validates them
 //! only when the job runs; here each is validated and checked like a create
-//! job of its own when the request is submitted, so one bad instance
-//! refuses the whole request before anything is queued.
+//! job of its own when the request is submitted (its OS parameters by the
+//! OS too), so one bad instance refuses the whole request before anything
+//! is queued. The create jobs are checked again when they are submitted.
+//!
+//! Secret OS parameters of the instances (`osparams_secret`) are not in
+//! the stored opcode; the master holds them in memory (`jobs::secrets`)
+//! and they are put back into the create opcodes only as these are
+//! submitted, where they are taken out again for the create jobs.
 //!
 //! Without an allocator every instance must name its primary node. With one
 //! (given, or the cluster default when no instance names a node) the job
@@ -25,6 +31,7 @@ use crate::cmdlib::cluster::checks::submit_jobs;
 use crate::cmdlib::util::{bool_param, str_param};
 use crate::cmdlib::OpCtx;
 use crate::jobs::locks::{Level, LockReq};
+use crate::jobs::secrets;
 use crate::Master;
 
 const CREATE: &str = "OP_INSTANCE_CREATE";
@@ -50,7 +57,9 @@ struct Request {
     allocator: Option<String>,
 }
 
-fn parse_item(m: &Master, idx: usize, v: &Value) -> Result<Item, GanetiError> {
+/// One instance of the request; `check` runs the create opcode's
+/// submission checks on it.
+fn parse_item(m: &Master, idx: usize, v: &Value, check: bool) -> Result<Item, GanetiError> {
     let given = v.as_object().cloned().ok_or_else(|| {
         GanetiError::wrong_input(format!(
             "Instance {idx} of the request is not an opcode dictionary"
@@ -64,12 +73,15 @@ fn parse_item(m: &Master, idx: usize, v: &Value) -> Result<Item, GanetiError> {
             "Instance {idx} of the request is an {op_id} opcode, not an {CREATE}"
         )));
     }
-    create::check(m, &filled)?;
+    if check {
+        create::check(m, &filled)?;
+    }
     Ok(Item { given, filled })
 }
 
-/// Ganeti's `CheckArguments`, after each instance is checked on its own.
-fn parse(m: &Master, op: &Dict) -> Result<Request, GanetiError> {
+/// Ganeti's `CheckArguments`, after each instance is checked on its own
+/// (with `check`; without, only its opcode's shape).
+fn parse(m: &Master, op: &Dict, check: bool) -> Result<Request, GanetiError> {
     let items = op
         .get("instances")
         .and_then(Value::as_array)
@@ -77,7 +89,7 @@ fn parse(m: &Master, op: &Dict) -> Result<Request, GanetiError> {
         .unwrap_or_default()
         .iter()
         .enumerate()
-        .map(|(i, v)| parse_item(m, i, v))
+        .map(|(i, v)| parse_item(m, i, v, check))
         .collect::<Result<Vec<_>, _>>()?;
     let mut has_nodes = Vec::new();
     for it in &items {
@@ -132,13 +144,14 @@ fn parse(m: &Master, op: &Dict) -> Result<Request, GanetiError> {
 
 /// Submission-time checks.
 pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
-    parse(m, op).map(|_| ())
+    parse(m, op, true).map(|_| ())
 }
 
 /// The named nodes, shared (Ganeti locks node and node-resource levels
 /// shared); every node with an allocator.
 pub fn locks(m: &Master, op: &Dict) -> Result<Vec<LockReq>, GanetiError> {
-    let req = parse(m, op)?;
+    // the stored opcode (secrets redacted): its shape only
+    let req = parse(m, op, false)?;
     let mut l = vec![LockReq::bgl_shared()];
     if req.allocator.is_some() {
         l.push(LockReq::all(Level::Node, false));
@@ -159,8 +172,11 @@ pub fn locks(m: &Master, op: &Dict) -> Result<Vec<LockReq>, GanetiError> {
 }
 
 pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
-    let op = ctx.op().clone();
-    let req = parse(ctx.master, &op)?;
+    let mut op = ctx.op().clone();
+    // in memory only; the create jobs take them out again when submitted
+    secrets::restore_nested(&mut op, &ctx.take_secrets().nested);
+    // each create opcode is checked as it is submitted as a job
+    let req = parse(ctx.master, &op, false)?;
     if let Some(name) = &req.allocator {
         return Err(common::iallocator_unavailable(name));
     }

@@ -58,12 +58,16 @@ pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
     }
     // the parameters the create script will get, checked by the OS now
     let name = str_param(op, "instance_name").unwrap_or_default();
-    let Ok(Ok(inst)) = m.with_config(|c| c.expand_instance(name).cloned()) else {
+    let Ok(Ok((inst, nodes))) = m.with_config(|c| {
+        c.expand_instance(name)
+            .map(|i| (i.clone(), super::osrun::instance_nodes(c, i)))
+    }) else {
         return Ok(()); // an unknown instance is reported with Ganeti's words later
     };
     let new = reinstalled(&inst, op);
     super::osrun::validate_at_submit(
         m,
+        &nodes,
         &new.os,
         &new.osparams,
         &new.osparams_private,

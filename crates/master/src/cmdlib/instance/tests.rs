@@ -22,6 +22,8 @@ const NODE_NAME: &str = "node1.example.com";
 /// NIC changes and hotplug of OP_INSTANCE_SET_PARAMS.
 mod kvm_hvparams;
 mod modify_nics;
+/// OS parameters checked by the OS: modify, cluster modify, multi-alloc.
+mod os_params;
 /// OS create/reinstall/rename scripts run by the opcodes.
 mod os_scripts;
 

@@ -248,7 +248,7 @@ fn an_already_redacted_secret_is_not_passed_on() {
     assert!(!env.m.secrets.lock().contains_key(&(id, 0)));
     let id = env.m.submit_job(&[op("real")], false).unwrap();
     assert_eq!(
-        env.m.secrets.lock()[&(id, 0)].get("pw"),
+        env.m.secrets.lock()[&(id, 0)].own.get("pw"),
         Some(&json!("real"))
     );
 }
