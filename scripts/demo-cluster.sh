@@ -2,16 +2,17 @@
 # Build ganeti-rs and start a single-node cluster on the embedded default:
 # everything lives under ./ganeti-root (no /etc, /var touched), the fake and kvm
 # hypervisors (fake is the default), file, sharedfile, diskless and blockdev
-# disk templates, and a `noop` OS provider.
+# disk templates, and two OS providers: `noop` (does nothing) and `simpleimage`
+# (writes an image onto the first disk; installed by scripts/install.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 root=${GANETI_ROOT:-$top/ganeti-root}
 cargo build --release --bins
 bin=$top/target/release
-for t in cluster instance node group network job os debug filter; do
-  ln -sf gnt "$bin/gnt-$t"
-done
+# The install step, into the demo root: gnt-* links next to the built
+# binaries, the simpleimage OS provider and its config below $root.
+scripts/install.sh --root "$root" --no-build --bindir "$bin" >/dev/null
 export PATH=$bin:$PATH GANETI_ROOT=$root
 if [ -e "$root/var/lib/ganeti/config.data" ]; then
   echo "A cluster already lives in $root; restarting its daemon if needed."
@@ -41,6 +42,10 @@ then, for example:
   gnt-cluster info
   gnt-instance add -t file --disk 0:size=1G -o noop --no-name-check --no-ip-check demo1
   gnt-instance list -o name,status,disk.sizes,be/memory
+  # simpleimage writes an image (raw, raw+gz, raw+bzip2, raw+xz or qcow2; a path or an http(s) URL)
+  # onto the first disk; config: $root/etc/ganeti/instance-simpleimage/default/config
+  gnt-instance add -t file --disk 0:size=3G -o simpleimage+default --no-name-check --no-ip-check \\
+    -O image=https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-nocloud-amd64.qcow2,image_type=qcow2 demo2
   gnt-job list
   curl -k https://127.0.0.1:5080/2/info                 # RAPI (anonymous reads)
   curl -k -u admin:PASSWORD -X PUT 'https://127.0.0.1:5080/2/tags?tag=demo'

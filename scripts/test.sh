@@ -2,7 +2,8 @@
 # Run every test of the workspace: unit tests of each crate and the
 # black-box tests that start real clusters in temporary roots.
 # The RAPI tests drive the cluster with Ganeti's official Python client
-# (Debian package python3-ganeti-rapi); it is installed here when missing.
+# (Debian package python3-ganeti-rapi); it is installed here when missing,
+# as is Debian's ganeti-os-noop OS provider for the OS provider tests.
 # The real-VM tier (tests/tests/kvm.rs) needs QEMU, a few tools and a tiny
 # guest (tests/guest/build-guest.sh); they are installed/built here. Where
 # that is impossible (not root, apt failing) the tier skips, loudly.
@@ -15,6 +16,19 @@ if ! /usr/bin/python3 -c 'import ganeti.rapi.client' 2>/dev/null; then
       (apt-get update -qq && apt-get install -y -qq python3-ganeti-rapi >/dev/null))
   else
     sudo apt-get install -y -qq python3-ganeti-rapi >/dev/null
+  fi
+fi
+# The OS provider tests (tests/tests/os_providers.rs) run Debian's own
+# noop provider (package ganeti-os-noop) unchanged; they skip without it.
+if [ ! -d /usr/share/ganeti/os/noop ]; then
+  echo "installing Debian's noop OS provider (ganeti-os-noop) for the OS provider tests" >&2
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get install -y -qq ganeti-os-noop >/dev/null 2>&1 ||
+      (apt-get update -qq && apt-get install -y -qq ganeti-os-noop >/dev/null)) ||
+      echo "WARNING: installing ganeti-os-noop failed; its tests will SKIP" >&2
+  else
+    sudo apt-get install -y -qq ganeti-os-noop >/dev/null ||
+      echo "WARNING: installing ganeti-os-noop failed; its tests will SKIP" >&2
   fi
 fi
 
@@ -58,6 +72,8 @@ kvm_deps() {
   command -v cpio >/dev/null || missing+=(cpio)
   command -v ip >/dev/null || missing+=(iproute2)
   command -v socat >/dev/null || missing+=(socat)
+  PATH=$PATH:/usr/sbin:/sbin command -v mke2fs >/dev/null || missing+=(e2fsprogs)
+  command -v xz >/dev/null || missing+=(xz-utils)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     kvm_skip "not root, cannot install ${missing[*]}"

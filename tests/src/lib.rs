@@ -2,6 +2,7 @@
 //! real files, real unix socket) in a temporary root, driven only through
 //! the `gnt-*` binaries, exactly as an operator would.
 
+pub mod http;
 pub mod kvm;
 pub mod os;
 pub mod rapi;

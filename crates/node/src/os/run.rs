@@ -380,10 +380,11 @@ impl OsRunner {
         self.run_logged("rename", &os.rename_script, &os, &env, log, &[])
     }
 
-    /// Ganeti's `ValidateOS` (required): the OS must be valid here; for
-    /// API 20 the parameters must be listed in `parameters.list` (when
-    /// `checks` has `parameters`) and the verify script must accept them;
-    /// then, unless `force_variant`, the variant must fit the OS.
+    /// Ganeti's `ValidateOS` (required): the OS must be valid here and,
+    /// unless `force_variant`, the variant must fit the OS (whatever its
+    /// API version); for API 20 the parameters must then be listed in
+    /// `parameters.list` (when `checks` has `parameters`) and the verify
+    /// script must accept them.
     /// Values of `secret` are masked in the error.
     pub fn validate(
         &self,
@@ -394,6 +395,9 @@ impl OsRunner {
         secrets: &[String],
     ) -> Result<(), NodeError> {
         let os = os_from_disk(os_name, &self.search_path)?;
+        if !force_variant {
+            check_variant(&os, os_name)?;
+        }
         let max_api = os.api_versions.iter().copied().max().unwrap_or(0);
         if max_api < 20 {
             return Ok(());
@@ -420,9 +424,6 @@ impl OsRunner {
                 reason,
                 output: done.output,
             });
-        }
-        if !force_variant {
-            check_variant(&os, os_name)?;
         }
         Ok(())
     }

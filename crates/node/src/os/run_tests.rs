@@ -576,7 +576,8 @@ fn validate_variants_and_old_apis() {
         msg("plain+x"),
         "OS 'plain' does not support variants ('x' passed)"
     );
-    // API < 20: nothing is checked and verify is not run (as in Ganeti)
+    // API < 20: only the variant is checked (before anything else, as in
+    // Ganeti); parameters are not and verify is not run
     let d = f.os("old", "15\n");
     exe(&d.join("verify"), "exit 1");
     r.validate(
@@ -587,6 +588,21 @@ fn validate_variants_and_old_apis() {
         &[],
     )
     .unwrap();
+    assert_eq!(
+        msg("old+x"),
+        "OS 'old' does not support variants ('x' passed)"
+    );
+    fs::write(d.join("variants.list"), "v1\n").unwrap();
+    r.validate("old+v1", &none, &[], false, &[]).unwrap();
+    assert_eq!(msg("old+v2"), "OS 'old' does not support variant 'v2'");
+    let d = f.os("ten", "10\n");
+    fs::write(d.join("variants.list"), "v1\n").unwrap();
+    // variants.list is only read from API 15 on
+    assert_eq!(
+        msg("ten+v1"),
+        "OS 'ten' does not support variants ('v1' passed)"
+    );
+    r.validate("ten", &none, &[], false, &[]).unwrap();
     assert!(matches!(
         r.validate("missing", &none, &[], false, &[]).unwrap_err(),
         NodeError::OsInvalid(_)
