@@ -10,20 +10,41 @@
 # Output:
 #   OUTDIR/vmlinuz         the kernel (bzImage) of linux-image-cloud-amd64's dependency
 #   OUTDIR/initramfs.img   cpio (newc) + gzip: busybox-static, virtio modules, our /init
+#   OUTDIR/rootfs.img      raw disk image (32 MiB, sparse, no partition table):
+#                          ext4 holding the same busybox userland, for tests
+#                          whose guest runs from a disk an OS provider wrote
 #   OUTDIR/kernel-release  the kernel's release string
 #   OUTDIR/inputs          hash of what the build depends on; unchanged => nothing to do
 #
-# Why an initramfs only: tests need a guest that boots in seconds under TCG
-# and that they can talk to. Disks given to the VM are data disks (vda, vdb,
-# ...) the tests inspect from inside the guest.
+# Why an initramfs: tests need a guest that boots in seconds under TCG and
+# that they can talk to. By default the guest runs from the initramfs and
+# disks given to the VM are data disks (vda, vdb, ...) the tests inspect from
+# inside the guest.
+#
+# Disk root (gnt.root=): the Debian cloud kernel has ext4 built in
+# (CONFIG_EXT4_FS=y) but virtio_blk as a module, so root_path with no initrd
+# cannot work; the same initramfs is always booted (kernel_path +
+# initrd_path) and its /init, after loading the modules, mounts gnt.root's
+# device (ext4, read-write) and switch_roots into it, running the disk's
+# /init. Ganeti's own root_path (the kernel's root=, /dev/vda1 by default)
+# is ignored on purpose: it is always set, so it cannot mean "boot the disk".
+# rootfs.img is made without root or loop devices by `mke2fs -d` (e2fsprogs).
+# Its /etc/gnt/disk-id is absent; a test writes its own id there into a copy
+# (e.g. `debugfs -w -R "write ID_FILE /etc/gnt/disk-id" COPY`) to prove the
+# guest runs from the very disk it made.
 #
 # The guest, configured by kernel arguments (Ganeti's kernel_args hvparam):
 #   gnt.name=NAME        hostname, printed in the markers (default: guest)
 #   gnt.ip=A.B.C.D/NN    static address on eth0 (virtio-net)
+#   gnt.root=DEV         run from the ext4 filesystem on DEV (e.g. /dev/vda);
+#                        if it cannot be mounted the guest prints
+#                        `GUEST-ERROR ...` and stays on the initramfs
 # Console protocol on ttyS0 (the VM's serial port; Ganeti's serial socket):
-#   GUEST-READY name=NAME ip=IP boot=BOOT_ID    the guest is up and listens
-#                                               for commands; BOOT_ID differs
-#                                               at every boot
+#   GUEST-READY name=NAME ip=IP boot=BOOT_ID root=ROOT disk_id=ID
+#                        the guest is up and listens for commands; BOOT_ID
+#                        differs at every boot; ROOT is `initramfs` or `disk`;
+#                        ID is the disk root's /etc/gnt/disk-id (first word),
+#                        `none` without one
 #   then every line received is run by `sh -c` (no echo); its output follows,
 #   then `CMD-DONE rc=N`.
 #   ACPI power button -> acpid -> poweroff; the guest prints
@@ -41,8 +62,10 @@ wanted_modules="virtio_pci virtio_blk virtio_net button evdev"
 say() { echo "build-guest: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
-for tool in apt-get apt-cache dpkg-deb cpio gzip tar sha256sum; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (scripts/test.sh installs cpio)"
+PATH=$PATH:/usr/sbin:/sbin  # mke2fs lives in sbin
+for tool in apt-get apt-cache dpkg-deb cpio gzip tar sha256sum mke2fs; do
+  command -v "$tool" >/dev/null 2>&1 \
+    || die "$tool is missing (scripts/test.sh installs cpio and e2fsprogs)"
 done
 
 mkdir -p "$out"
@@ -70,7 +93,7 @@ bver=$(version_of busybox-static)
 
 inputs=$( { sha256sum < "$0"; echo "$kmeta=$mver busybox-static=$bver $wanted_modules"; } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/inputs" ] && [ "$(cat "$out/inputs")" = "$inputs" ] \
-   && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.img" ]; then
+   && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.img" ] && [ -s "$out/rootfs.img" ]; then
   say "guest in $out is up to date ($kmeta $mver, busybox-static $bver)"
   exit 0
 fi
@@ -132,48 +155,35 @@ add_module() {  # depth-first: dependencies first
 }
 for m in $wanted_modules; do add_module "$m"; done
 
-# --- the initramfs tree --------------------------------------------------
-r="$work/root"
-mkdir -p "$r"/{bin,sbin,etc/gnt,etc/acpi/PWRF,proc,sys,dev,run,tmp,root,lib/modules,var/log}
-ln -s ../run "$r/var/run"
-cp "$busybox" "$r/bin/busybox"
-for applet in $("$busybox" --list); do
-  [ "$applet" = busybox ] && continue
-  case $applet in
-    init|poweroff|reboot|halt|acpid|insmod|ifconfig|route|mdev) ln -sf ../bin/busybox "$r/sbin/$applet" ;;
-    *) ln -sf busybox "$r/bin/$applet" ;;
-  esac
-done
-for m in "${order[@]}"; do
-  cp "${modpath[$m]}" "$r/lib/modules/$m.ko"
-  echo "$m" >> "$r/lib/modules/order"
-done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$r/etc/passwd"
-echo 'root:x:0:' > "$r/etc/group"
+# --- the userland both roots share -----------------------------------------
+# userland DIR ORIGIN: busybox, busybox init's inittab and our scripts;
+# ORIGIN (initramfs|disk) is what the ready line reports as root=.
+userland() {
+  local r=$1 origin=$2 applet
+  mkdir -p "$r"/{bin,sbin,etc/gnt,etc/acpi/PWRF,proc,sys,dev,run,tmp,root,lib/modules,var/log}
+  ln -s ../run "$r/var/run"
+  cp "$busybox" "$r/bin/busybox"
+  for applet in $("$busybox" --list); do
+    [ "$applet" = busybox ] && continue
+    case $applet in
+      init|poweroff|reboot|halt|acpid|insmod|ifconfig|route|mdev) ln -sf ../bin/busybox "$r/sbin/$applet" ;;
+      *) ln -sf busybox "$r/bin/$applet" ;;
+    esac
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$r/etc/passwd"
+  echo 'root:x:0:' > "$r/etc/group"
+  echo "$origin" > "$r/etc/gnt/root"
 
-# PID 1 until busybox init takes over: load the drivers the kernel lacks.
-cat > "$r/init" <<'EOF'
-#!/bin/sh
-export PATH=/sbin:/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-while read -r m; do
-  insmod "/lib/modules/$m.ko" || echo "GUEST-WARNING insmod $m failed" > /dev/ttyS0
-done < /lib/modules/order
-exec /sbin/init
-EOF
-
-cat > "$r/etc/inittab" <<'EOF'
+  cat > "$r/etc/inittab" <<'EOF'
 ::sysinit:/etc/gnt/rc
 ::respawn:/etc/gnt/console
 ::ctrlaltdel:/sbin/reboot
 ::shutdown:/etc/gnt/down
 EOF
 
-# One-time setup; the ready line is printed by the console loop once it
-# listens, so a test that sees it can send commands at once.
-cat > "$r/etc/gnt/rc" <<'EOF'
+  # One-time setup; the ready line is printed by the console loop once it
+  # listens, so a test that sees it can send commands at once.
+  cat > "$r/etc/gnt/rc" <<'EOF'
 #!/bin/sh
 export PATH=/sbin:/bin
 mount -t tmpfs run /run
@@ -195,11 +205,15 @@ if [ -n "$ip" ]; then
 fi
 acpid -c /etc/acpi -l /run/acpid.log -p /run/acpid.pid \
   || echo "GUEST-WARNING acpid did not start" > /dev/ttyS0
-echo "GUEST-READY name=$(hostname) ip=${ip:-none} boot=$(cat /proc/sys/kernel/random/boot_id)" > /run/ready
+root=$(cat /etc/gnt/root 2>/dev/null)
+disk_id=
+[ -r /etc/gnt/disk-id ] && read -r disk_id _ < /etc/gnt/disk-id
+echo "GUEST-READY name=$(hostname) ip=${ip:-none} boot=$(cat /proc/sys/kernel/random/boot_id)" \
+  "root=${root:-unknown} disk_id=${disk_id:-none}" > /run/ready
 EOF
 
-# The command loop on the serial port, for tests.
-cat > "$r/etc/gnt/console" <<'EOF'
+  # The command loop on the serial port, for tests.
+  cat > "$r/etc/gnt/console" <<'EOF'
 #!/bin/sh
 exec < /dev/ttyS0 > /dev/ttyS0 2>&1
 stty -echo
@@ -212,23 +226,92 @@ done
 sleep 1
 EOF
 
-cat > "$r/etc/gnt/down" <<'EOF'
+  # A disk root is left clean (read-only) for whoever looks at it next.
+  cat > "$r/etc/gnt/down" <<'EOF'
 #!/bin/sh
 echo "GUEST-SHUTDOWN name=$(hostname)" > /dev/ttyS0
 sync
+[ "$(cat /etc/gnt/root 2>/dev/null)" = disk ] && mount -o remount,ro / 2>/dev/null
+exit 0
 EOF
 
-# busybox acpid runs PWRF/00000080 for the power button (evdev KEY_POWER).
-cat > "$r/etc/acpi/PWRF/00000080" <<'EOF'
+  # busybox acpid runs PWRF/00000080 for the power button (evdev KEY_POWER).
+  cat > "$r/etc/acpi/PWRF/00000080" <<'EOF'
 #!/bin/sh
 /sbin/poweroff
 EOF
-chmod 755 "$r/init" "$r"/etc/gnt/* "$r/etc/acpi/PWRF/00000080"
+  chmod 755 "$r"/etc/gnt/rc "$r"/etc/gnt/console "$r"/etc/gnt/down "$r/etc/acpi/PWRF/00000080"
+}
+
+# --- the initramfs ---------------------------------------------------------
+r="$work/root"
+userland "$r" initramfs
+mkdir -p "$r/newroot"
+for m in "${order[@]}"; do
+  cp "${modpath[$m]}" "$r/lib/modules/$m.ko"
+  echo "$m" >> "$r/lib/modules/order"
+done
+
+# PID 1 until busybox init takes over: load the drivers the kernel lacks,
+# then either stay (busybox init of the initramfs) or hand over to the disk.
+cat > "$r/init" <<'EOF'
+#!/bin/sh
+export PATH=/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+while read -r m; do
+  insmod "/lib/modules/$m.ko" || echo "GUEST-WARNING insmod $m failed" > /dev/ttyS0
+done < /lib/modules/order
+root=
+for w in $(cat /proc/cmdline); do
+  case $w in gnt.root=*) root=${w#gnt.root=} ;; esac
+done
+if [ -n "$root" ]; then
+  n=0
+  while [ ! -b "$root" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+  if mount -t ext4 -o rw "$root" /newroot; then
+    if [ -x /newroot/init ]; then
+      mount --move /dev /newroot/dev
+      mount --move /proc /newroot/proc
+      mount --move /sys /newroot/sys
+      exec switch_root /newroot /init
+    fi
+    umount /newroot
+    echo "GUEST-ERROR $root has no executable /init; staying on the initramfs" > /dev/ttyS0
+  else
+    echo "GUEST-ERROR cannot mount $root as ext4; staying on the initramfs" > /dev/ttyS0
+  fi
+fi
+exec /sbin/init
+EOF
+chmod 755 "$r/init"
+
+# --- the disk root -----------------------------------------------------------
+d="$work/disk"
+userland "$d" disk
+rmdir "$d/lib/modules" "$d/lib"
+# PID 1 after switch_root: the initramfs moved /proc, /sys and /dev here;
+# mount them only if that did not happen (a kernel that mounted us itself).
+cat > "$d/init" <<'EOF'
+#!/bin/sh
+export PATH=/sbin:/bin
+[ -e /proc/self ] || mount -t proc proc /proc
+[ -d /sys/kernel ] || mount -t sysfs sysfs /sys
+[ -c /dev/null ] || mount -t devtmpfs devtmpfs /dev
+exec /sbin/init
+EOF
+chmod 755 "$d/init"
 
 ( cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -6 ) > "$out/.initramfs.img.new"
+rm -f "$out/.rootfs.img.new"
+mke2fs -q -F -t ext4 -L gnt-root -E root_owner=0:0 -d "$d" "$out/.rootfs.img.new" 32M >/dev/null \
+  || die "mke2fs -d could not make the disk root"
 cp "$work/k/boot/vmlinuz-$krel" "$out/.vmlinuz.new"
 mv -f "$out/.initramfs.img.new" "$out/initramfs.img"
+mv -f "$out/.rootfs.img.new" "$out/rootfs.img"
 mv -f "$out/.vmlinuz.new" "$out/vmlinuz"
 echo "$krel" > "$out/kernel-release"
 echo "$inputs" > "$out/inputs"
-say "done: $out/vmlinuz ($krel), $out/initramfs.img ($(du -k "$out/initramfs.img" | cut -f1) KiB), modules: ${order[*]}"
+say "done: $out/vmlinuz ($krel), $out/initramfs.img ($(du -k "$out/initramfs.img" | cut -f1) KiB)," \
+  "$out/rootfs.img ($(du -k "$out/rootfs.img" | cut -f1) KiB used of 32 MiB), modules: ${order[*]}"

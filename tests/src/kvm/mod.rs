@@ -13,9 +13,11 @@
 //! processes of that cluster's root, found through the pid files Ganeti's
 //! layout puts under `<root>/var/run/ganeti/kvm-hypervisor/pid/`.
 
+mod image;
 mod netns;
 mod serial;
 
+pub use image::{disk_root_args, find_tool, stamp_disk_id, unique_id, xz_compress, DISK_ROOT_DEV};
 pub use netns::NetNs;
 pub use serial::{CmdOutput, GuestReady, Serial};
 

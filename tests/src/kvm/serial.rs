@@ -31,22 +31,32 @@ pub struct GuestReady {
     pub ip: String,
     /// The kernel's boot id: different at every boot.
     pub boot: String,
+    /// What the guest runs from: `initramfs`, or `disk` (`gnt.root=`);
+    /// empty if the line does not say (a guest built before it did).
+    pub root: String,
+    /// The disk root's `/etc/gnt/disk-id`, `none` without one; empty if
+    /// the line does not say.
+    pub disk_id: String,
 }
 
 impl GuestReady {
-    /// Parse `GUEST-READY name=.. ip=.. boot=..`.
+    /// Parse `GUEST-READY name=.. ip=.. boot=.. [root=.. disk_id=..]`.
     pub fn parse(line: &str) -> Option<GuestReady> {
         let rest = line.trim().strip_prefix("GUEST-READY ")?;
         let mut r = GuestReady {
             name: String::new(),
             ip: String::new(),
             boot: String::new(),
+            root: String::new(),
+            disk_id: String::new(),
         };
         for w in rest.split_whitespace() {
             match w.split_once('=') {
                 Some(("name", v)) => r.name = v.to_string(),
                 Some(("ip", v)) => r.ip = v.to_string(),
                 Some(("boot", v)) => r.boot = v.to_string(),
+                Some(("root", v)) => r.root = v.to_string(),
+                Some(("disk_id", v)) => r.disk_id = v.to_string(),
                 _ => {}
             }
         }
@@ -319,6 +329,11 @@ mod tests {
         assert_eq!(r.name, "a");
         assert_eq!(r.ip, "10.0.0.1/24");
         assert_eq!(r.boot, "1234-5");
+        assert_eq!((r.root.as_str(), r.disk_id.as_str()), ("", ""));
+        let d =
+            GuestReady::parse("GUEST-READY name=d ip=none boot=b root=disk disk_id=x-1\r").unwrap();
+        assert_eq!((d.name.as_str(), d.boot.as_str()), ("d", "b"));
+        assert_eq!((d.root.as_str(), d.disk_id.as_str()), ("disk", "x-1"));
         assert!(GuestReady::parse("GUEST-READY name=a").is_none());
         assert!(GuestReady::parse("echo GUEST-READY name=a boot=1").is_none());
     }
