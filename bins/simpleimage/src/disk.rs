@@ -9,15 +9,20 @@
 //! zero-range on a block device (both one `fallocate` per run, whatever
 //! its length); if that is not supported, zeros are written.
 //!
+//! A local raw image is read extent by extent (`SEEK_DATA`/`SEEK_HOLE`):
+//! its holes are never read, they only extend the zero run, as
+//! `qemu-img convert` skips them.
+//!
 //! Reading (and decompressing) the image and writing the disk overlap: a
 //! reader thread fills buffers that the writer consumes, as `xzcat | dd`
 //! overlaps them in two processes. Buffers are always filled completely
 //! except the last, so zero detection stays aligned to image offsets.
 
 use crate::error::{io, Error, Result};
+use crate::source::{Chunk, ImageSource, SparseFile, Stream};
 use rustix::fs::{fallocate, FallocateFlags};
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, Write};
 use std::os::unix::fs::{FileExt, FileTypeExt};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -33,8 +38,11 @@ const BUFFERS: usize = 4;
 pub fn device_size(file: &mut File, path: &Path) -> Result<u64> {
     let meta = file.metadata().map_err(io("inspecting", path))?;
     if meta.file_type().is_block_device() {
-        let end = file.seek(SeekFrom::End(0)).map_err(io("seeking", path))?;
-        file.seek(SeekFrom::Start(0)).map_err(io("seeking", path))?;
+        let end = file
+            .seek(std::io::SeekFrom::End(0))
+            .map_err(io("seeking", path))?;
+        file.seek(std::io::SeekFrom::Start(0))
+            .map_err(io("seeking", path))?;
         Ok(end)
     } else {
         Ok(meta.len())
@@ -107,11 +115,25 @@ impl DiskWriter {
         Ok(())
     }
 
-    /// Copies `reader` to the disk, reading in a second thread while
+    /// Copies `reader` to the disk; see [`DiskWriter::copy`].
+    pub fn copy_from(&mut self, reader: &mut (dyn Read + Send), image: &str) -> Result<u64> {
+        self.copy(&mut Stream(reader), image)
+    }
+
+    /// Copies a local raw image file, reading only its data extents.
+    pub fn copy_file(&mut self, file: &File, image: &str) -> Result<u64> {
+        let mut source = SparseFile::new(file).map_err(|source| Error::Image {
+            image: image.to_string(),
+            source,
+        })?;
+        self.copy(&mut source, image)
+    }
+
+    /// Copies `source` to the disk, reading it in a second thread while
     /// writing; read errors are reported as image errors naming `image`.
     /// Returns the number of image bytes so far.
-    pub fn copy_from(&mut self, reader: &mut (dyn Read + Send), image: &str) -> Result<u64> {
-        let (full_tx, full_rx) = mpsc::sync_channel::<std::io::Result<(Box<[u8]>, usize)>>(BUFFERS);
+    pub fn copy(&mut self, source: &mut dyn ImageSource, image: &str) -> Result<u64> {
+        let (full_tx, full_rx) = mpsc::sync_channel::<std::io::Result<Piece>>(BUFFERS);
         let (empty_tx, empty_rx) = mpsc::channel::<Box<[u8]>>();
         for _ in 0..BUFFERS {
             let _ = empty_tx.send(vec![0u8; CHUNK].into_boxed_slice());
@@ -120,35 +142,54 @@ impl DiskWriter {
             scope.spawn(move || {
                 // Ends when the image ends, on a read error, or when the
                 // writer has stopped (its channels are closed).
-                while let Ok(mut buf) = empty_rx.recv() {
-                    let filled = match fill(reader, &mut buf) {
-                        Ok(n) => n,
+                let mut spare: Option<Box<[u8]>> = None;
+                loop {
+                    let mut buf = match spare.take().map_or_else(|| empty_rx.recv(), Ok) {
+                        Ok(b) => b,
+                        Err(_) => return,
+                    };
+                    let piece = match source.next_chunk(&mut buf) {
+                        Ok(Chunk::End) => return,
+                        Ok(Chunk::Zeros(len)) => {
+                            spare = Some(buf);
+                            Piece::Zeros(len)
+                        }
+                        Ok(Chunk::Data(n)) => Piece::Data(buf, n),
                         Err(e) => {
                             let _ = full_tx.send(Err(e));
                             return;
                         }
                     };
-                    if filled == 0 || full_tx.send(Ok((buf, filled))).is_err() {
+                    if full_tx.send(Ok(piece)).is_err() {
                         return;
                     }
                 }
             });
             let outcome = (|| {
                 for msg in &full_rx {
-                    let (buf, filled) = msg.map_err(|source| Error::Image {
+                    let piece = msg.map_err(|source| Error::Image {
                         image: image.to_string(),
                         source,
                     })?;
-                    let end = self.pos + filled as u64;
+                    let len = match &piece {
+                        Piece::Data(_, n) => *n as u64,
+                        Piece::Zeros(len) => *len,
+                    };
+                    let end = self.pos + len;
                     if end > self.capacity {
                         return Err(Error::TooLarge {
                             image: end,
                             disk: self.capacity,
                         });
                     }
-                    self.write_buffer(&buf[..filled])?;
-                    // The reader may be gone after the last buffer.
-                    let _ = empty_tx.send(buf);
+                    match piece {
+                        Piece::Zeros(len) => self.skip_zeros(len),
+                        Piece::Data(buf, n) => {
+                            self.write_buffer(&buf[..n])?;
+                            // The reader may be gone after the last buffer.
+                            let _ = empty_tx.send(buf);
+                        }
+                    }
                 }
                 Ok(self.pos)
             })();
@@ -157,6 +198,15 @@ impl DiskWriter {
             drop(empty_tx);
             outcome
         })
+    }
+
+    /// Adds `len` zero bytes of image (the caller checked the capacity).
+    fn skip_zeros(&mut self, len: u64) {
+        self.zero_run = match self.zero_run {
+            Some((zs, zl)) => Some((zs, zl + len)),
+            None => Some((self.pos, len)),
+        };
+        self.pos += len;
     }
 
     /// Writes what is pending, grows a short file to the image size, syncs;
@@ -168,7 +218,7 @@ impl DiskWriter {
                 .set_len(self.pos)
                 .map_err(io("growing", &self.path))?;
         }
-        self.file.sync_all().map_err(io("syncing", &self.path))?;
+        self.file.sync_data().map_err(io("syncing", &self.path))?;
         Ok(self.pos)
     }
 
@@ -232,19 +282,12 @@ impl DiskWriter {
     }
 }
 
-/// Reads into `buf` until it is full or the stream ends; returns the
-/// number of bytes read.
-fn fill(reader: &mut (dyn Read + Send), buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
+/// What the reader thread hands the writer.
+enum Piece {
+    /// A buffer and how much of it is image data.
+    Data(Box<[u8]>, usize),
+    /// Zeros that were not read.
+    Zeros(u64),
 }
 
 fn write_at(file: &File, path: &Path, data: &[u8], off: u64) -> Result<()> {
@@ -413,5 +456,51 @@ mod tests {
             }
             other => panic!("expected an image error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_sparse_image_file_is_copied_by_extents() {
+        let d = tempfile::tempdir().unwrap();
+        // image: hole, data, hole, zeros written as data, data at the end
+        let img_path = d.path().join("img");
+        let img = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&img_path)
+            .unwrap();
+        img.set_len(40 << 20).unwrap();
+        img.write_all_at(&vec![0x11u8; 1 << 20], 4 << 20).unwrap();
+        img.write_all_at(&vec![0u8; 2 << 20], 20 << 20).unwrap();
+        img.write_all_at(b"tail", (40 << 20) - 4).unwrap();
+        let mut expected = vec![0u8; 40 << 20];
+        expected[4 << 20..5 << 20].fill(0x11);
+        expected[(40 << 20) - 4..].copy_from_slice(b"tail");
+        // the disk has old contents everywhere: holes must read back as zeros
+        let p = d.path().join("disk");
+        std::fs::write(&p, vec![0xAAu8; 48 << 20]).unwrap();
+        let mut w = DiskWriter::open(&p, None).unwrap();
+        assert_eq!(w.copy_file(&img, "img").unwrap(), 40 << 20);
+        w.finish().unwrap();
+        let back = std::fs::read(&p).unwrap();
+        assert!(back[..40 << 20] == expected[..], "image bytes differ");
+        assert!(
+            back[40 << 20..].iter().all(|b| *b == 0xAA),
+            "past the image"
+        );
+        let allocated = std::fs::metadata(&p).unwrap().blocks() * 512;
+        assert!(
+            allocated < 11 << 20,
+            "holes were written: {allocated} bytes"
+        );
+
+        // a sparse image larger than the disk is refused, even in a hole
+        let small = d.path().join("small");
+        File::create(&small).unwrap().set_len(8 << 20).unwrap();
+        let mut w = DiskWriter::open(&small, None).unwrap();
+        assert!(matches!(
+            w.copy_file(&img, "img"),
+            Err(Error::TooLarge { .. })
+        ));
     }
 }

@@ -15,16 +15,20 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 /// Wraps `r` in the decoder for `t` (multi-stream, like zcat/bzcat/xzcat).
+/// The decoders read from one large buffer of their own (the crates'
+/// `read` wrappers would add a small second one).
 fn decoder<'a>(t: ImageType, r: Box<dyn Read + Send + 'a>) -> Box<dyn Read + Send + 'a> {
+    let input = |r| BufReader::with_capacity(INPUT_BUFFER, r);
     match t {
         ImageType::Raw | ImageType::Qcow2 => r,
-        ImageType::RawGz => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(r))),
-        ImageType::RawBzip2 => Box::new(bzip2::read::MultiBzDecoder::new(BufReader::new(r))),
-        ImageType::RawXz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(
-            BufReader::with_capacity(1 << 16, r),
-        )),
+        ImageType::RawGz => Box::new(flate2::bufread::MultiGzDecoder::new(input(r))),
+        ImageType::RawBzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(input(r))),
+        ImageType::RawXz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(input(r))),
     }
 }
+
+/// Size of the buffer compressed input is read into.
+const INPUT_BUFFER: usize = 1 << 20;
 
 /// Writes the image onto `disk`; returns the number of image bytes.
 pub fn write_image(
@@ -145,8 +149,12 @@ fn write_local(
     if t == ImageType::Raw {
         w.check_fits(len)?;
     }
-    let mut r = decoder(t, Box::new(BufReader::with_capacity(1 << 20, f)));
-    w.copy_from(&mut r, shown)?;
+    if t == ImageType::Raw {
+        w.copy_file(&f, shown)?;
+    } else {
+        let mut r = decoder(t, Box::new(f));
+        w.copy_from(&mut r, shown)?;
+    }
     w.finish()
 }
 

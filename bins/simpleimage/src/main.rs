@@ -18,6 +18,7 @@ mod image;
 mod osenv;
 mod params;
 mod qcow2;
+mod source;
 
 use error::{io, Error, Result};
 use params::{ImageType, Params, Source};
