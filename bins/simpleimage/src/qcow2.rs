@@ -52,9 +52,22 @@ pub fn info(image: &Path) -> Result<Info> {
 }
 
 /// Converts `image` onto `disk` (which is at least `info.virtual_size`).
+/// `-t writeback` makes qemu-img flush the disk at the end (its default
+/// for convert, "unsafe", never does), as the other image types are
+/// synced before success is reported.
 pub fn convert(image: &Path, disk: &Path) -> Result<()> {
     let out = Command::new("qemu-img")
-        .args(["convert", "-q", "-n", "-f", "qcow2", "-O", "raw"])
+        .args([
+            "convert",
+            "-q",
+            "-n",
+            "-t",
+            "writeback",
+            "-f",
+            "qcow2",
+            "-O",
+            "raw",
+        ])
         .arg(image)
         .arg(disk)
         .output()
