@@ -477,6 +477,76 @@ pub enum NodeError {
     /// `_CheckOSVariant` messages).
     #[error("{message}")]
     OsVariant { message: String },
+
+    // ---- export / import -----------------------------------------------
+    /// A compression name that is not one of Ganeti's tools.
+    #[error(
+        "Unknown compression '{name}' (expected one of none, gzip, gzip-fast, gzip-slow, lzop)"
+    )]
+    UnknownCompression { name: String },
+    /// The compression tool is not installed on this node.
+    #[error(
+        "Compression '{compress}' needs the '{tool}' program, which is not installed on this node"
+    )]
+    CompressionToolMissing {
+        compress: String,
+        tool: &'static str,
+    },
+    /// The compression tool of a transfer failed.
+    #[error("'{command}' failed ({reason}), last lines in the log file:\n{tail}")]
+    CompressionFailed {
+        command: String,
+        reason: String,
+        tail: String,
+        log: PathBuf,
+    },
+    /// A disk index beyond the instance's disks.
+    #[error("Instance {instance} has no disk/{index} (it has {count} disks)")]
+    NoSuchDiskIndex {
+        instance: String,
+        index: usize,
+        count: usize,
+    },
+    /// A transfer file outside the export directory (Ganeti's check).
+    #[error("File '{}' is not under exports directory '{}'", path.display(), export_dir.display())]
+    NotInExportDir { path: PathBuf, export_dir: PathBuf },
+    /// A file or directory of an export could not be read or written.
+    #[error("Export error: can't {op} '{}': {source}", path.display())]
+    ExportIo {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The node has no export directory (Ganeti's `ListExports`).
+    #[error("No exports directory")]
+    NoExportDir,
+    /// An export name that is not a plain directory name.
+    #[error("Invalid export name '{name}': {reason}")]
+    InvalidExportName { name: String, reason: &'static str },
+    /// `config.ini` lacks the `[export]` or `[instance]` section.
+    #[error("Export info file doesn't have the required fields")]
+    ExportInfoIncomplete { path: PathBuf },
+    /// The export to remove does not exist.
+    #[error("Error while removing the export: '{}' does not exist", path.display())]
+    ExportMissing { path: PathBuf },
+    /// Ganeti's refusal to snapshot a disk of a template without
+    /// snapshots.
+    #[error("Cannot snapshot block device '{logical_id}' of type '{template}'")]
+    SnapshotUnsupported {
+        logical_id: String,
+        template: &'static str,
+    },
+    /// The disk to snapshot is not on this node.
+    #[error("Cannot find block device {disk}")]
+    SnapshotNoDevice { disk: String },
+    /// A snapshot name or path that does not belong to the disk.
+    #[error("Invalid snapshot '{name}' of disk {disk}: {reason}")]
+    InvalidSnapshot {
+        disk: String,
+        name: String,
+        reason: &'static str,
+    },
 }
 
 impl NodeError {

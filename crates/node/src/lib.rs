@@ -15,6 +15,7 @@
 //! clean shutdown with a timeout before a forced one.
 
 pub mod error;
+pub mod export;
 mod fsutil;
 pub mod host;
 pub mod hypervisor;
@@ -26,7 +27,7 @@ pub mod spec;
 pub mod storage;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ganeti_types::Dict;
 
@@ -202,4 +203,66 @@ pub trait NodeApi: Send + Sync + std::fmt::Debug {
         checks: &[String],
         force_variant: bool,
     ) -> Result<(), NodeError>;
+
+    /// Run the OS `export` script for disk `disk_index` of `inst` (disks
+    /// assembled here); its stdout, compressed with `compress` (`none` or
+    /// one of Ganeti's tools: `gzip`, `gzip-fast`, `gzip-slow`, `lzop`),
+    /// goes to `dest` (created 0600; removed on failure). Returns the
+    /// bytes written to `dest`.
+    fn os_export_disk(
+        &self,
+        inst: &InstanceSpec,
+        os: &OsRunSpec,
+        disk_index: usize,
+        dest: &Path,
+        compress: &str,
+        debug: u32,
+    ) -> Result<u64, NodeError>;
+
+    /// Run the OS `import` script for disk `disk_index` of `inst` (disks
+    /// assembled here) with `src`, decompressed per `compress`, on its
+    /// stdin.
+    fn os_import_disk(
+        &self,
+        inst: &InstanceSpec,
+        os: &OsRunSpec,
+        disk_index: usize,
+        src: &Path,
+        compress: &str,
+        debug: u32,
+    ) -> Result<(), NodeError>;
+
+    /// The export directory on this node (`<root>/srv/ganeti/export`).
+    fn export_dir(&self) -> PathBuf;
+
+    /// Ganeti's `FinalizeExport`: `staging` (a directory under
+    /// [`NodeApi::export_dir`] named `<instance>.new` holding the disk
+    /// dumps) gets `config_ini` as `config.ini` and replaces
+    /// `export_dir/<instance>` (an older export of that name is removed).
+    fn export_finalize(
+        &self,
+        instance_name: &str,
+        staging: &Path,
+        config_ini: &str,
+    ) -> Result<(), NodeError>;
+
+    /// Ganeti's `ListExports`: names of the complete exports in
+    /// [`NodeApi::export_dir`], sorted.
+    fn export_list(&self) -> Result<Vec<String>, NodeError>;
+
+    /// Ganeti's `ExportInfo`: the `config.ini` text of the export at
+    /// `path` (a directory holding `config.ini`).
+    fn export_info(&self, path: &Path) -> Result<String, NodeError>;
+
+    /// Ganeti's `RemoveExport`: remove `export_dir/<name>` (an error if it
+    /// is missing).
+    fn export_remove(&self, name: &str) -> Result<(), NodeError>;
+
+    /// Ganeti's `blockdev_snapshot`: a copy of a disk taken while the
+    /// instance keeps running, for export. Returns the snapshot's path;
+    /// [`NodeApi::blockdev_snapshot_remove`] removes it.
+    fn blockdev_snapshot(&self, disk: &DiskSpec, snap_name: &str) -> Result<PathBuf, NodeError>;
+
+    /// Remove a snapshot made by [`NodeApi::blockdev_snapshot`].
+    fn blockdev_snapshot_remove(&self, disk: &DiskSpec, snapshot: &Path) -> Result<(), NodeError>;
 }

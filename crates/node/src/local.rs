@@ -23,7 +23,7 @@ use crate::info::{
 use crate::os::{self, OsDiagnosis, OsRunSpec};
 use crate::spec::{AttachedDisk, DiskPath, DiskSpec, HotplugAction, InstanceSpec, RebootType};
 use crate::storage::{self, blockdev, file, FileStoragePolicy, LvmTools, StorageDrivers};
-use crate::{NodeApi, NodeError};
+use crate::{export, NodeApi, NodeError};
 
 /// Construction options of a [`LocalNode`].
 #[derive(Debug, Clone, Default)]
@@ -129,6 +129,7 @@ impl LocalNode {
         if let Some(t) = self.os_script_timeout {
             r.install_timeout = t;
             r.verify_timeout = t;
+            r.transfer_timeout = t;
         }
         r
     }
@@ -371,6 +372,88 @@ impl NodeApi for LocalNode {
         });
         self.os_runner()
             .validate(os_name, &all, checks, force_variant, &secrets)
+    }
+
+    fn os_export_disk(
+        &self,
+        inst: &InstanceSpec,
+        os: &OsRunSpec,
+        disk_index: usize,
+        dest: &Path,
+        compress: &str,
+        debug: u32,
+    ) -> Result<u64, NodeError> {
+        let disks = self.disk_paths(inst)?;
+        self.os_runner().export_disk(
+            inst,
+            os,
+            &disks,
+            disk_index,
+            dest,
+            &self.export_dir(),
+            compress,
+            debug,
+        )
+    }
+
+    fn os_import_disk(
+        &self,
+        inst: &InstanceSpec,
+        os: &OsRunSpec,
+        disk_index: usize,
+        src: &Path,
+        compress: &str,
+        debug: u32,
+    ) -> Result<(), NodeError> {
+        let disks = self.disk_paths(inst)?;
+        self.os_runner().import_disk(
+            inst,
+            os,
+            &disks,
+            disk_index,
+            src,
+            &self.export_dir(),
+            compress,
+            debug,
+        )
+    }
+
+    fn export_dir(&self) -> PathBuf {
+        export::export_dir(&self.paths)
+    }
+
+    fn export_finalize(
+        &self,
+        instance_name: &str,
+        staging: &Path,
+        config_ini: &str,
+    ) -> Result<(), NodeError> {
+        export::finalize(&self.export_dir(), instance_name, staging, config_ini)
+    }
+
+    fn export_list(&self) -> Result<Vec<String>, NodeError> {
+        export::list(&self.export_dir())
+    }
+
+    fn export_info(&self, path: &Path) -> Result<String, NodeError> {
+        export::info(path)
+    }
+
+    fn export_remove(&self, name: &str) -> Result<(), NodeError> {
+        export::remove(&self.export_dir(), name)
+    }
+
+    fn blockdev_snapshot(&self, disk: &DiskSpec, snap_name: &str) -> Result<PathBuf, NodeError> {
+        storage::snapshot::check_supported(disk)?;
+        let found = self.storage.for_disk(disk)?.find(disk)?;
+        let dev = found.ok_or_else(|| NodeError::SnapshotNoDevice {
+            disk: disk.iv_name.clone(),
+        })?;
+        storage::snapshot::create(disk, &dev.dev_path, snap_name, self.storage.lvm())
+    }
+
+    fn blockdev_snapshot_remove(&self, disk: &DiskSpec, snapshot: &Path) -> Result<(), NodeError> {
+        storage::snapshot::remove(disk, snapshot, self.storage.lvm())
     }
 }
 

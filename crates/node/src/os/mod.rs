@@ -23,6 +23,9 @@ pub mod run;
 mod run_tests;
 #[cfg(test)]
 mod tests;
+pub mod transfer;
+#[cfg(test)]
+mod transfer_tests;
 
 use std::fs;
 use std::io;
@@ -37,6 +40,7 @@ pub use crate::spec::NetworkInfo;
 pub use env::{OsInstanceInfo, OsRunSpec};
 pub use invalid::InvalidOs;
 pub use run::OsRunner;
+pub use transfer::Compression;
 
 /// The OS API versions this release implements (Ganeti's `OS_API_VERSIONS`).
 pub const SUPPORTED_API_VERSIONS: [i64; 3] = [10, 15, 20];

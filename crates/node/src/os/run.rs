@@ -36,6 +36,9 @@ pub const TAIL_LINES: usize = 20;
 pub const REDACTED: &str = "<redacted>";
 /// Default deadline of create/rename scripts (installers copy images).
 pub const DEFAULT_INSTALL_TIMEOUT: Duration = Duration::from_secs(3 * 3600);
+/// Default deadline of one disk's export or import (Ganeti has none; a
+/// day is far beyond any sane disk copy, yet frees a hung transfer).
+pub const DEFAULT_TRANSFER_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Default deadline of the verify script.
 pub const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -98,7 +101,7 @@ pub fn instance_log_name(log_dir: &Path, kind: &str, os: &str, instance: &str) -
     ))
 }
 
-fn open_log(path: &Path) -> Result<File, NodeError> {
+pub(crate) fn open_log(path: &Path) -> Result<File, NodeError> {
     let err = |source| NodeError::OsLog {
         path: path.to_path_buf(),
         source,
@@ -119,7 +122,7 @@ fn open_log(path: &Path) -> Result<File, NodeError> {
 }
 
 /// Ganeti's `RunResult.fail_reason` of an exit status.
-fn fail_reason(status: ExitStatus) -> Option<String> {
+pub(crate) fn fail_reason(status: ExitStatus) -> Option<String> {
     if status.success() {
         None
     } else if let Some(code) = status.code() {
@@ -148,9 +151,25 @@ fn wait_or_kill(child: &mut Child, deadline: Instant) -> io::Result<(ExitStatus,
 }
 
 /// Kill the process group the child leads (it was started as its leader).
-fn kill_group(child: &Child) {
+pub(crate) fn kill_group(child: &Child) {
     if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
         let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+}
+
+/// Spawn `cmd`, retrying on ETXTBSY: a script just written while another
+/// thread forked; the forked copy of the write descriptor goes away at
+/// its exec.
+pub(crate) fn spawn_retrying(cmd: &mut Command) -> io::Result<Child> {
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 20 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            other => return other,
+        }
     }
 }
 
@@ -186,18 +205,7 @@ pub fn run_script(script: &Script<'_>, output: &Output) -> Result<Finished, Node
         }
     }
     let deadline = Instant::now() + script.timeout;
-    // ETXTBSY: a script just written while another thread forked; the
-    // forked copy of the write descriptor goes away at its exec.
-    let mut tries = 0;
-    let mut child = loop {
-        match cmd.spawn() {
-            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 20 => {
-                tries += 1;
-                std::thread::sleep(Duration::from_millis(25));
-            }
-            other => break other.map_err(spawn_err)?,
-        }
-    };
+    let mut child = spawn_retrying(&mut cmd).map_err(spawn_err)?;
     // our copies of the pipe's write end must go, or the reader never ends
     drop(cmd);
     let collected = reader.map(|mut r| {
@@ -249,7 +257,7 @@ pub fn run_script(script: &Script<'_>, output: &Output) -> Result<Finished, Node
 }
 
 /// Mask the secrets in a log file in place.
-fn mask_file(path: &Path, secrets: &[String]) -> Result<(), NodeError> {
+pub(crate) fn mask_file(path: &Path, secrets: &[String]) -> Result<(), NodeError> {
     if secrets.is_empty() {
         return Ok(());
     }
@@ -287,6 +295,8 @@ pub struct OsRunner {
     pub log_dir: PathBuf,
     pub install_timeout: Duration,
     pub verify_timeout: Duration,
+    /// Deadline of one disk's export or import script.
+    pub transfer_timeout: Duration,
 }
 
 impl OsRunner {
@@ -297,6 +307,7 @@ impl OsRunner {
             log_dir,
             install_timeout: DEFAULT_INSTALL_TIMEOUT,
             verify_timeout: DEFAULT_VERIFY_TIMEOUT,
+            transfer_timeout: DEFAULT_TRANSFER_TIMEOUT,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod file;
 pub mod listing;
 pub mod lvm;
 pub mod policy;
+pub mod snapshot;
 
 use std::fmt::Debug;
 

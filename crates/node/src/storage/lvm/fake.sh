@@ -161,7 +161,7 @@ case "$tool" in
         -L*) size=${1#-L};;
         -n*) name=${1#-n};;
         -*) ;;
-        *) [ -z "$vgarg" ] && vgarg=$1;;
+        *) [ -z "$vgarg" ] && { target "$1"; vgarg=$tvg; };;
       esac
       shift
     done
