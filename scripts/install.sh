@@ -5,7 +5,7 @@
 # Layout, following Ganeti's conventions (its Makefile installs the gnt-*
 # tools and the daemons into $(sbindir); configure's default OS search
 # path is /srv/ganeti/os, the first directory our nodes search too):
-#   BINDIR (default ROOT/PREFIX/sbin):  gnt, gnt-cluster … gnt-filter -> gnt,
+#   BINDIR (default ROOT/PREFIX/sbin):  gnt, gnt-cluster … gnt-backup -> gnt,
 #                                       ganetid, simpleimage
 #   ROOT/srv/ganeti/os/simpleimage:     the OS scripts, simpleimage.path
 #                                       naming BINDIR/simpleimage
@@ -94,7 +94,7 @@ for b in gnt ganetid simpleimage; do
   install -m 0755 "$src/$b" "$bindir/.$b.new"
   mv -f "$bindir/.$b.new" "$bindir/$b"
 done
-for t in cluster instance node group network job os debug filter; do
+for t in cluster instance node group network job os debug filter backup; do
   ln -sfn gnt "$bindir/gnt-$t"
 done
 

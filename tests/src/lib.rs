@@ -111,6 +111,7 @@ impl Cluster {
         let bins = bin_dir();
         for t in [
             "cluster", "instance", "node", "group", "network", "job", "os", "debug", "filter",
+            "backup",
         ] {
             std::os::unix::fs::symlink(bins.join("gnt"), links.join(format!("gnt-{t}")))
                 .expect("symlink");

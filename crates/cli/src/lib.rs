@@ -1,6 +1,6 @@
 //! The gnt-* command-line tools of ganeti-rs: `gnt-cluster`,
 //! `gnt-instance`, `gnt-node`, `gnt-group`, `gnt-network`, `gnt-job`,
-//! `gnt-os`, `gnt-debug` and `gnt-filter`, as one library behind one
+//! `gnt-os`, `gnt-debug`, `gnt-filter` and `gnt-backup`, as one library behind one
 //! multi-call binary.
 //!
 //! Why this shape: the tools are thin — they parse a command line into an
@@ -44,7 +44,7 @@ use commands::GroupDef;
 use context::{Env, RealEnv};
 
 /// Every tool: `(name without the gnt- prefix, definition)`.
-pub fn groups() -> [(&'static str, &'static GroupDef); 9] {
+pub fn groups() -> [(&'static str, &'static GroupDef); 10] {
     [
         ("cluster", &cmd::cluster::GROUP),
         ("instance", &cmd::instance::GROUP),
@@ -55,6 +55,7 @@ pub fn groups() -> [(&'static str, &'static GroupDef); 9] {
         ("os", &cmd::os::GROUP),
         ("debug", &cmd::debug::GROUP),
         ("filter", &cmd::filter::GROUP),
+        ("backup", &cmd::backup::GROUP),
     ]
 }
 

@@ -2503,3 +2503,147 @@ pub static NO_LOCKS: OptDef = OptDef {
     choices: &[],
     default: Dflt::Bool(false),
 };
+
+/// Used by: gnt-backup export
+pub static TRANSPORT_COMPRESSION: OptDef = OptDef {
+    flags: &["--transport-compression"],
+    dest: "transport_compression",
+    action: Action::Store,
+    kind: Kind::Str,
+    metavar: None,
+    help: "The compression mode to use during transport",
+    choices: &[],
+    default: Dflt::Str("none"),
+};
+
+/// Used by: gnt-backup export
+pub static NOSHUTDOWN: OptDef = OptDef {
+    flags: &["--noshutdown"],
+    dest: "shutdown",
+    action: Action::StoreFalse,
+    kind: Kind::None,
+    metavar: None,
+    help: "Don't shutdown the instance (unsafe)",
+    choices: &[],
+    default: Dflt::Bool(true),
+};
+
+/// Used by: gnt-backup export
+pub static REMOVE_INSTANCE: OptDef = OptDef {
+    flags: &["--remove-instance"],
+    dest: "remove_instance",
+    action: Action::StoreTrue,
+    kind: Kind::None,
+    metavar: None,
+    help: "Remove the instance from the cluster",
+    choices: &[],
+    default: Dflt::Bool(false),
+};
+
+/// Used by: gnt-backup export
+pub static IGNORE_REMOVE_FAILURES: OptDef = OptDef {
+    flags: &["--ignore-remove-failures"],
+    dest: "ignore_remove_failures",
+    action: Action::StoreTrue,
+    kind: Kind::None,
+    metavar: None,
+    help: "Remove the instance from the cluster configuration even if there are failures during the removal process",
+    choices: &[],
+    default: Dflt::Bool(false),
+};
+
+/// Used by: gnt-backup export
+pub static ZERO_FREE_SPACE: OptDef = OptDef {
+    flags: &["--zero-free-space"],
+    dest: "zero_free_space",
+    action: Action::StoreTrue,
+    kind: Kind::None,
+    metavar: None,
+    help: "Whether to zero the free space on the disks of the instance prior to the export",
+    choices: &[],
+    default: Dflt::Bool(false),
+};
+
+/// Used by: gnt-backup export
+pub static ZEROING_TIMEOUT_FIXED: OptDef = OptDef {
+    flags: &["--zeroing-timeout-fixed"],
+    dest: "zeroing_timeout_fixed",
+    action: Action::Store,
+    kind: Kind::Int,
+    metavar: None,
+    help: "The fixed amount of time to wait before assuming that the zeroing failed",
+    choices: &[],
+    default: Dflt::None,
+};
+
+/// Used by: gnt-backup export
+pub static ZEROING_TIMEOUT_PER_MIB: OptDef = OptDef {
+    flags: &["--zeroing-timeout-per-mib"],
+    dest: "zeroing_timeout_per_mib",
+    action: Action::Store,
+    kind: Kind::Float,
+    metavar: None,
+    help: "The amount of time to wait per MiB of data to zero, in addition to the fixed timeout",
+    choices: &[],
+    default: Dflt::None,
+};
+
+/// Used by: gnt-backup export
+pub static LONG_SLEEP: OptDef = OptDef {
+    flags: &["--long-sleep"],
+    dest: "long_sleep",
+    action: Action::StoreTrue,
+    kind: Kind::None,
+    metavar: None,
+    help: "Allow long shutdowns when backing up instances",
+    choices: &[],
+    default: Dflt::Bool(false),
+};
+
+/// Used by: gnt-backup import
+pub static IDENTIFY_DEFAULTS: OptDef = OptDef {
+    flags: &["--identify-defaults"],
+    dest: "identify_defaults",
+    action: Action::StoreTrue,
+    kind: Kind::None,
+    metavar: None,
+    help: "Identify which saved instance parameters are equal to the current cluster defaults and set them as such, instead of marking them as overridden",
+    choices: &[],
+    default: Dflt::Bool(false),
+};
+
+/// Used by: gnt-backup import
+pub static SRC_DIR: OptDef = OptDef {
+    flags: &["--src-dir"],
+    dest: "src_dir",
+    action: Action::Store,
+    kind: Kind::Str,
+    metavar: Some("<dir>"),
+    help: "Source directory",
+    choices: &[],
+    default: Dflt::None,
+};
+
+/// Used by: gnt-backup import
+pub static SRC_NODE: OptDef = OptDef {
+    flags: &["--src-node"],
+    dest: "src_node",
+    action: Action::Store,
+    kind: Kind::Str,
+    metavar: Some("<node>"),
+    help: "Source node",
+    choices: &[],
+    default: Dflt::None,
+};
+
+/// Used by: gnt-backup list
+pub static NODE_LIST: OptDef = OptDef {
+    flags: &["--node", "-n"],
+    dest: "nodes",
+    action: Action::Append,
+    kind: Kind::Str,
+    metavar: Some("<node>"),
+    help: "Use only this node (can be used multiple times, if not given defaults to all nodes)",
+    choices: &[],
+    default: Dflt::EmptyList,
+};

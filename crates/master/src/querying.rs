@@ -141,6 +141,9 @@ pub fn query(
     } else {
         LiveData::default()
     };
+    if resource == Resource::Export {
+        gather_exports(m, &cfg, &mut live);
+    }
     if resource == Resource::Instance && ganeti_query::needs_console(fields) {
         gather_consoles(m, &cfg, &mut live);
     }
@@ -155,6 +158,29 @@ pub fn query(
     };
     let res = ganeti_query::query(resource, &ctx, fields, filter).map_err(query_err)?;
     serde_json::to_value(res).map_err(|e| GanetiError::Generic(e.to_string()))
+}
+
+/// Ask the nodes for their exports (Ganeti's `export_list` RPC): a node
+/// that cannot list them (no export directory yet, as on a fresh Ganeti
+/// node) is a failed answer, shown as `?`. This release reaches only the
+/// node it runs on; other online nodes count as not answering.
+fn gather_exports(m: &Master, cfg: &ConfigData, live: &mut LiveData) {
+    for node in cfg.nodes.values().filter(|n| !n.offline) {
+        let answer = if node.uuid == cfg.cluster.master_node {
+            m.node.export_list().map_err(|e| e.to_string())
+        } else {
+            Err("node not reachable from this master".to_string())
+        };
+        match answer {
+            Ok(list) => {
+                live.exports.insert(node.uuid.clone(), list);
+            }
+            Err(e) => {
+                live.node_errors
+                    .insert(node.uuid.clone(), ganeti_query::NodeFailure::Error(e));
+            }
+        }
+    }
 }
 
 /// Ask the online, vm_capable nodes what their OS search path holds

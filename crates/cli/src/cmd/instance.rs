@@ -33,6 +33,12 @@ pub const LIST_DEF_FIELDS: &[&str] = &["name", "hypervisor", "os", "pnode", "sta
 
 /// Disks from `--disk`/`-s` as Ganeti's `GenericInstanceCreate` builds them.
 pub fn build_disks(opts: &Opts) -> Result<Vec<Value>, CliError> {
+    build_disks_for(opts, false)
+}
+
+/// [`build_disks`] for a creation (`import` false) or an import, which
+/// may leave the disks to the export and cannot adopt.
+pub fn build_disks_for(opts: &Opts, import: bool) -> Result<Vec<Value>, CliError> {
     let disk_opts = opts.ident_kv_list("disks");
     let sd_size = opts.unit("sd_size");
     let template = opts.str("disk_template");
@@ -42,7 +48,7 @@ pub fn build_disks(opts: &Opts) -> Result<Vec<Value>, CliError> {
         }
         return Ok(Vec::new());
     }
-    if disk_opts.is_empty() && sd_size.unwrap_or(0) == 0 {
+    if disk_opts.is_empty() && sd_size.unwrap_or(0) == 0 && !import {
         return Err(GanetiErr::inval("No disk information specified").into());
     }
     if !disk_opts.is_empty() && sd_size.is_some() {
@@ -79,6 +85,11 @@ pub fn build_disks(opts: &Opts) -> Result<Vec<Value>, CliError> {
                 )
                 .into());
             }
+            if import {
+                return Err(
+                    GanetiErr::inval("Disk adoption not allowed for instance import").into(),
+                );
+            }
         } else {
             return Err(GanetiErr::inval(format!(
                 "Missing size or adoption source for disk {idx}"
@@ -110,9 +121,15 @@ pub fn build_disks(opts: &Opts) -> Result<Vec<Value>, CliError> {
 
 /// NICs from `--net`/`--no-nics` (`ParseNicOption`).
 pub fn build_nics(opts: &Opts) -> Result<Vec<Value>, CliError> {
+    build_nics_for(opts, false)
+}
+
+/// [`build_nics`] for a creation or an import (no NIC by default: the
+/// export's NICs are used).
+pub fn build_nics_for(opts: &Opts, import: bool) -> Result<Vec<Value>, CliError> {
     let nic_opts = opts.ident_kv_list("nics");
     if nic_opts.is_empty() {
-        if opts.flag("no_nics") {
+        if opts.flag("no_nics") || import {
             return Ok(Vec::new());
         }
         return Ok(vec![json!({})]);
@@ -156,6 +173,13 @@ fn hypervisor_option(opts: &Opts) -> Result<(Value, Value), CliError> {
 
 /// `gnt-instance add`: the `OP_INSTANCE_CREATE` opcode.
 pub fn build_add(opts: &Opts, args: &[String]) -> Result<Value, CliError> {
+    build_create(opts, args, false)
+}
+
+/// The `OP_INSTANCE_CREATE` of `add` (`import` false) or of
+/// `gnt-backup import`, whose disks and NICs may come from the export;
+/// the caller sets the mode-specific parameters.
+pub fn build_create(opts: &Opts, args: &[String], import: bool) -> Result<Value, CliError> {
     let name = args.first().cloned().unwrap_or_default();
     let forthcoming = opts.flag("forthcoming");
     let commit = opts.flag("commit");
@@ -167,8 +191,8 @@ pub fn build_add(opts: &Opts, args: &[String]) -> Result<Value, CliError> {
     }
     let (pnode, snode) = split_node_option(opts.str("node"));
     let (hypervisor, hvparams) = hypervisor_option(opts)?;
-    let nics = build_nics(opts)?;
-    let disks = build_disks(opts)?;
+    let nics = build_nics_for(opts, import)?;
+    let disks = build_disks_for(opts, import)?;
     let tags: Vec<String> = opts
         .str("tags")
         .map(|t| t.split(',').map(str::to_string).collect())

@@ -4,6 +4,7 @@
 //! arguments into an opcode (tested without a master) and the part that
 //! submits it and prints the result, as Ganeti's `gnt_*.py` modules do.
 
+pub mod backup;
 pub mod cluster;
 pub mod debug;
 pub mod filter;

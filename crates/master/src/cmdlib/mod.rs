@@ -6,10 +6,11 @@
 //! the execution. Execution re-checks prerequisites under the locks, then
 //! acts through the node layer and commits config deltas.
 
+mod backup;
 pub(crate) mod cluster;
 mod destroy;
 mod group;
-mod instance;
+pub(crate) mod instance;
 pub(crate) mod ipolicy;
 mod network;
 pub(crate) mod node;
@@ -48,6 +49,7 @@ fn registry() -> impl Iterator<Item = &'static OpImpl> {
     test_delay::OPS
         .iter()
         .chain(instance::OPS)
+        .chain(backup::OPS)
         .chain(cluster::OPS)
         .chain(destroy::OPS)
         .chain(group::OPS)

@@ -1,4 +1,5 @@
-//! OP_INSTANCE_CREATE (mode `create`).
+//! OP_INSTANCE_CREATE (modes `create` and `import`; the import's own
+//! steps are in `import.rs`).
 //!
 //! Order of effects, chosen so that a crash at any point leaves something
 //! a restart can report or undo: disks are created first (under the
@@ -75,21 +76,40 @@ pub fn locks(m: &Master, op: &Dict) -> Result<Vec<LockReq>, GanetiError> {
         .unwrap_or_default()
         .to_string();
     let node = m.with_config(|c| pick_node(c, op))??;
-    Ok(vec![
+    let mut locks = vec![
         LockReq::bgl_shared(),
         LockReq::exclusive(Level::Instance, name),
-        LockReq::exclusive(Level::Node, node),
-    ])
+        LockReq::exclusive(Level::Node, node.clone()),
+    ];
+    // an import reads the export on its source node
+    if str_param(op, "mode") == Some("import") {
+        if let Some(src) = str_param(op, "src_node") {
+            let src = m.with_config(|c| c.expand_node(src).map(|n| n.uuid.clone()))??;
+            if src != node {
+                locks.push(LockReq::shared(Level::Node, src));
+            }
+        }
+        // without a source node the export is found by name on the node
+        // the master reaches, the target node of today's clusters
+    }
+    Ok(locks)
 }
 
 /// Static checks, at submission.
 pub fn check(m: &Master, op: &Dict) -> Result<(), GanetiError> {
-    let mode = str_param(op, "mode").unwrap_or("create");
-    if mode != "create" {
-        return Err(GanetiError::wrong_input(format!(
+    match str_param(op, "mode").unwrap_or("create") {
+        "create" => check_filled(m, op),
+        // most checks need the export's values: they run with the job
+        "import" => super::import::check_at_submit(m, op),
+        mode => Err(GanetiError::wrong_input(format!(
             "Instance creation mode '{mode}' is not supported by this release"
-        )));
+        ))),
     }
+}
+
+/// The checks of a complete creation opcode (mode `create`, or `import`
+/// once filled from the export).
+fn check_filled(m: &Master, op: &Dict) -> Result<(), GanetiError> {
     let name = str_param(op, "instance_name").unwrap_or_default();
     check_name("instance", name)?;
     if bool_param(op, "ip_check") && !bool_param(op, "name_check") {
@@ -380,7 +400,14 @@ fn plan(ctx: &OpCtx<'_>, cfg: &ConfigData, op: &Dict) -> Result<Plan, GanetiErro
 }
 
 pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
-    let op = ctx.op().clone();
+    let mut op = ctx.op().clone();
+    let import = if str_param(&op, "mode") == Some("import") {
+        let src = super::import::prepare(ctx, &mut op)?;
+        check_filled(ctx.master, &op)?;
+        Some(src)
+    } else {
+        None
+    };
     let cfg = ctx.config()?;
     let Plan {
         mut inst,
@@ -437,7 +464,11 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         ctx.log_info(format!("Waiting for instance {} to sync disks", inst.name));
         ctx.log_info(format!("Instance {}'s disks are in sync", inst.name));
     }
-    if needs_os_install(&op, &inst, disk_plan.adopted) {
+    if let Some(src) = &import {
+        let cfg = ctx.config()?;
+        let secret = ctx.take_secret_osparams();
+        super::import::run_os_import(ctx, &cfg, &inst, src, secret)?;
+    } else if needs_os_install(&op, &inst, disk_plan.adopted) {
         let cfg = ctx.config()?;
         let secret = ctx.take_secret_osparams();
         if let Err(e) = super::osrun::install(ctx, &cfg, &inst, false, secret) {

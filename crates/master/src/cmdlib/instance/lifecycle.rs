@@ -63,7 +63,21 @@ pub fn remove(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             }
         }
     }
-    let disks: Vec<_> = cfg.instance_disks(&inst).into_iter().cloned().collect();
+    remove_instance(ctx, &cfg, &inst, ignore)?;
+    Ok(Value::Null)
+}
+
+/// Ganeti's `RemoveInstance`: remove the disks of a stopped instance (and
+/// its file-storage directory), then the instance, its disks, NIC
+/// addresses and network port from the configuration. With `ignore`,
+/// disk failures are warnings.
+pub(crate) fn remove_instance(
+    ctx: &mut OpCtx<'_>,
+    cfg: &ganeti_types::ConfigData,
+    inst: &Instance,
+    ignore: bool,
+) -> Result<(), GanetiError> {
+    let disks: Vec<_> = cfg.instance_disks(inst).into_iter().cloned().collect();
     let mut failed = Vec::new();
     for d in &disks {
         let spec = DiskSpec::from_disk(d).map_err(|e| GanetiError::OpExec(e.to_string()))?;
@@ -73,7 +87,7 @@ pub fn remove(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     }
     // only the file-based templates have a per-instance directory
     if !disks.is_empty() && matches!(inst.disk_template.as_str(), "file" | "sharedfile") {
-        let dir = common::instance_file_dir(&cfg, &inst.name, &inst.disk_template);
+        let dir = common::instance_file_dir(cfg, &inst.name, &inst.disk_template);
         if let Err(e) = ctx.node().file_storage_dir_remove(&dir) {
             failed.push(format!("{}: {e}", dir.display()));
         }
@@ -92,15 +106,14 @@ pub fn remove(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         "Removing instance {} out of cluster config",
         inst.name
     ));
-    let mut ops: Vec<ConfigOp> = common::release_nic_ips(&cfg, &inst.nics)?
+    let mut ops: Vec<ConfigOp> = common::release_nic_ips(cfg, &inst.nics)?
         .into_iter()
         .map(|n| ConfigOp::PutNetwork(Box::new(n)))
         .collect();
     ops.extend(inst.disks.iter().map(|d| ConfigOp::DelDisk(d.clone())));
     ops.push(ConfigOp::DelInstance(inst.uuid.clone()));
     // its network port, if any, goes back to the cluster's pool
-    super::netport::commit_removal(ctx, ops, &inst)?;
-    Ok(Value::Null)
+    super::netport::commit_removal(ctx, ops, inst)
 }
 
 pub fn check_startup(m: &Master, op: &Dict) -> Result<(), GanetiError> {

@@ -2,11 +2,12 @@
 //! reboot, rename, reinstall, modify, grow-disk, disk activation and
 //! recreation, and query-data.
 
-mod common;
+pub(crate) mod common;
 mod create;
-mod disks;
+pub(crate) mod disks;
 mod grow;
-mod lifecycle;
+pub(crate) mod import;
+pub(crate) mod lifecycle;
 mod modify;
 mod multialloc;
 mod netport;

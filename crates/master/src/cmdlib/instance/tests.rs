@@ -19,6 +19,8 @@ use crate::Master;
 
 const NODE_NAME: &str = "node1.example.com";
 
+/// gnt-backup: export, import, remove, and the export's config.ini.
+mod backup;
 /// NIC changes and hotplug of OP_INSTANCE_SET_PARAMS.
 mod kvm_hvparams;
 mod modify_nics;

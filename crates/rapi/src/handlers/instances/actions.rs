@@ -161,7 +161,8 @@ pub async fn grow_disk(call: Call) -> Result<Value, RapiError> {
     submit_opcode(&call, "OP_INSTANCE_GROW_DISK", body(&call), s, &[]).await
 }
 
-/// `PUT .../prepare-export?mode=local|remote` (body ignored).
+/// `PUT .../prepare-export?mode=local|remote` (body ignored); the master
+/// answers `None` for local exports and refuses remote ones.
 pub async fn prepare_export(call: Call) -> Result<Value, RapiError> {
     let s = statics(
         &call,
@@ -174,7 +175,7 @@ pub async fn prepare_export(call: Call) -> Result<Value, RapiError> {
 }
 
 /// `PUT .../export` with body (`destination` is the old name of
-/// `target_node`).
+/// `target_node`): a local export, as `gnt-backup export` makes it.
 pub async fn export(call: Call) -> Result<Value, RapiError> {
     let s = statics(&call, [("instance_name", name(&call))]);
     submit_opcode(

@@ -13,7 +13,7 @@
 //! - [`actions`]: the opcode resources (startup, reboot, modify, ...);
 //! - [`reinstall`]: the one custom multi-opcode job.
 //!
-//! Some of these opcodes (migrate, failover, export, disk replacement, ...)
+//! Some of these opcodes (migrate, failover, disk replacement, ...)
 //! arrive in the master with later issues. Their resources exist already
 //! and build the opcode exactly as Ganeti does; the master refuses it at
 //! submission and the client gets a clean 500 saying so (see

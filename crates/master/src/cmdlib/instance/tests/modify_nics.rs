@@ -174,6 +174,51 @@ impl NodeApi for KvmOnFake {
         self.inner
             .os_validate(os, params, secret, checks, force_variant)
     }
+    fn os_export_disk(
+        &self,
+        i: &InstanceSpec,
+        os: &ganeti_node::OsRunSpec,
+        idx: usize,
+        dest: &Path,
+        compress: &str,
+        debug: u32,
+    ) -> Result<u64, NodeError> {
+        self.inner
+            .os_export_disk(&on_fake(i), os, idx, dest, compress, debug)
+    }
+    fn os_import_disk(
+        &self,
+        i: &InstanceSpec,
+        os: &ganeti_node::OsRunSpec,
+        idx: usize,
+        src: &Path,
+        compress: &str,
+        debug: u32,
+    ) -> Result<(), NodeError> {
+        self.inner
+            .os_import_disk(&on_fake(i), os, idx, src, compress, debug)
+    }
+    fn export_dir(&self) -> PathBuf {
+        self.inner.export_dir()
+    }
+    fn export_finalize(&self, name: &str, staging: &Path, ini: &str) -> Result<(), NodeError> {
+        self.inner.export_finalize(name, staging, ini)
+    }
+    fn export_list(&self) -> Result<Vec<String>, NodeError> {
+        self.inner.export_list()
+    }
+    fn export_info(&self, path: &Path) -> Result<String, NodeError> {
+        self.inner.export_info(path)
+    }
+    fn export_remove(&self, name: &str) -> Result<(), NodeError> {
+        self.inner.export_remove(name)
+    }
+    fn blockdev_snapshot(&self, d: &DiskSpec, snap: &str) -> Result<PathBuf, NodeError> {
+        self.inner.blockdev_snapshot(d, snap)
+    }
+    fn blockdev_snapshot_remove(&self, d: &DiskSpec, snap: &Path) -> Result<(), NodeError> {
+        self.inner.blockdev_snapshot_remove(d, snap)
+    }
 }
 
 /// A master whose node runs `kvm` instances on the fake hypervisor.
