@@ -1,5 +1,5 @@
 //! `gnt`: the multi-call binary behind `gnt-cluster`, `gnt-instance`,
-//! `gnt-node`, `gnt-group`, `gnt-network`, `gnt-job`, `gnt-os`,
+//! `gnt-node`, `gnt-group`, `gnt-network`, `gnt-job`, `gnt-os`, `gnt-backup`,
 //! `gnt-debug` and `gnt-filter` (selected by the program name, e.g. through
 //! a symlink), and `gnt <tool> <command> ...`.
 //!
