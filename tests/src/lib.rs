@@ -378,6 +378,26 @@ impl Cluster {
         }
     }
 
+    /// The file of disk `index` of a file-template `instance`
+    /// (`<root>/srv/ganeti/file-storage/<instance>/*.disk<index>`).
+    #[track_caller]
+    pub fn file_disk(&self, instance: &str, index: usize) -> PathBuf {
+        let dir = self.root().join("srv/ganeti/file-storage").join(instance);
+        let suffix = format!(".disk{index}");
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.expect("dir entry").path())
+            .filter(|p| p.to_string_lossy().ends_with(&suffix))
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "disk {index} files in {}: {found:?}",
+            dir.display()
+        );
+        found.remove(0)
+    }
+
     /// Wait for a job to finish; returns its status.
     pub fn wait_job(&self, id: &str) -> String {
         let start = Instant::now();

@@ -7,7 +7,6 @@
 //! imported as a file instance).
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 
 use ganeti_e2e::{Cluster, Run};
 
@@ -31,17 +30,6 @@ fn install_dump_os(c: &Cluster) {
         std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-}
-
-/// The disk file of a file instance.
-fn disk_file(c: &Cluster, name: &str) -> PathBuf {
-    let dir = c.root().join("srv/ganeti/file-storage").join(name);
-    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(files.len(), 1, "{files:?}");
-    files[0].clone()
 }
 
 fn add(c: &Cluster, name: &str, extra: &[&str]) {
@@ -103,7 +91,7 @@ fn export_list_import_and_remove() {
         &["-t", "file", "--disk", "0:size=4M"],
     );
     let data: Vec<u8> = (0..4 * 1024 * 1024).map(|i| (i % 253) as u8).collect();
-    std::fs::write(disk_file(&c, "inst1.example.com"), &data).unwrap();
+    std::fs::write(c.file_disk("inst1.example.com", 0), &data).unwrap();
 
     c.gnt(&["gnt-backup", "export", "-n", NODE, "inst1.example.com"])
         .ok();
@@ -125,7 +113,7 @@ fn export_list_import_and_remove() {
         .ok();
     import(&c, "inst2.example.com", &dir, &["-t", "file"]).ok();
     assert_eq!(
-        std::fs::read(disk_file(&c, "inst2.example.com")).unwrap(),
+        std::fs::read(c.file_disk("inst2.example.com", 0)).unwrap(),
         data
     );
     // gnt-backup import never starts the instance
@@ -182,7 +170,7 @@ fn export_list_import_and_remove() {
     )
     .ok();
     assert_eq!(
-        std::fs::read(disk_file(&c, "inst3.example.com")).unwrap(),
+        std::fs::read(c.file_disk("inst3.example.com", 0)).unwrap(),
         data
     );
 
@@ -317,7 +305,7 @@ fn simpleimage_export_and_import_round_trip() {
         .ok();
     let dir = export_dir(&c, "si1.example.com");
     import(&c, "si2.example.com", &dir, &["-t", "file"]).ok();
-    let disk = disk_file(&c, "si2.example.com");
+    let disk = c.file_disk("si2.example.com", 0);
     assert!(
         std::fs::read(&disk).unwrap() == bytes,
         "imported bytes differ"

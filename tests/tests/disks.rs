@@ -38,13 +38,7 @@ fn add_file_instance(c: &Cluster, name: &str, size: &str) -> PathBuf {
         name,
     ])
     .ok();
-    let dir = c.root().join("srv/ganeti/file-storage").join(name);
-    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(files.len(), 1, "{files:?}");
-    files[0].clone()
+    c.file_disk(name, 0)
 }
 
 fn field(c: &Cluster, name: &str, fields: &str) -> String {

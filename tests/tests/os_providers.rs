@@ -145,21 +145,13 @@ fn add(c: &Cluster, name: &str, os: &str, osparams: &str) -> Run {
     c.gnt(&argv)
 }
 
-/// The file of disk 0 of `instance`.
-fn disk0(c: &Cluster, instance: &str) -> PathBuf {
-    let dir = c.root().join("srv/ganeti/file-storage").join(instance);
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".disk0"))
-        .collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "disk 0 files in {}: {found:?}",
-        dir.display()
-    );
-    found.remove(0)
+/// `add` must fail, with `needle` in its error output.
+#[track_caller]
+fn add_fails(c: &Cluster, name: &str, os: &str, osparams: &str, needle: &str) -> Run {
+    let r = add(c, name, os, osparams);
+    assert_ne!(r.rc, 0, "{name} was added");
+    assert!(r.stderr.contains(needle), "{needle:?} not in {r:?}");
+    r
 }
 
 /// Disk 0 of `instance` holds exactly `raw` followed by zeros up to the
@@ -167,7 +159,7 @@ fn disk0(c: &Cluster, instance: &str) -> PathBuf {
 /// slack for file system metadata) are allocated.
 #[track_caller]
 fn assert_disk_holds(c: &Cluster, instance: &str, raw: &[u8]) {
-    let path = disk0(c, instance);
+    let path = c.file_disk(instance, 0);
     let data = std::fs::read(&path).unwrap();
     assert_eq!(data.len(), 16 * MIB, "disk size of {instance}");
     assert!(
@@ -515,14 +507,13 @@ fn simpleimage_downloads_over_http_with_a_cache() {
     assert_eq!(server.hits("/images/nocache.raw"), 2);
 
     // a missing URL fails the job with the HTTP status
-    let r = add(
+    add_fails(
         &c,
         "missing",
         "simpleimage+default",
         &format!("image={}", server.url("/images/none.raw")),
+        "404",
     );
-    assert_ne!(r.rc, 0);
-    assert!(r.stderr.contains("404"), "{r:?}");
 }
 
 #[test]
@@ -607,7 +598,7 @@ fn bad_simpleimage_parameters_are_refused_at_submit() {
         "{r:?}"
     );
     assert_eq!(instance_field(&c, "noimage", "status"), "ADMIN_down");
-    assert!(disk0(&c, "noimage").is_file());
+    assert!(c.file_disk("noimage", 0).is_file());
 }
 
 #[test]
@@ -652,14 +643,13 @@ fn truncated_images_fail_cleanly_and_are_not_cached() {
     };
     let img = c.root().join("broken.raw.xz");
     std::fs::write(&img, &xz[..xz.len() - 100]).unwrap();
-    let r = add(
+    add_fails(
         &c,
         "trunc2",
         "simpleimage+default",
         &format!("image={}", img.display()),
+        "reading image",
     );
-    assert_ne!(r.rc, 0);
-    assert!(r.stderr.contains("reading image"), "{r:?}");
     assert_eq!(instance_field(&c, "trunc2", "status"), "ADMIN_down");
 }
 
@@ -673,29 +663,27 @@ fn an_image_larger_than_the_disk_is_refused() {
     big[n - 4..].copy_from_slice(b"TAIL");
     let img = c.root().join("big.raw");
     std::fs::write(&img, &big).unwrap();
-    let r = add(
+    add_fails(
         &c,
         "big1",
         "simpleimage+default",
         &format!("image={}", img.display()),
+        "image is larger than the disk",
     );
-    assert_ne!(r.rc, 0);
-    assert!(r.stderr.contains("image is larger than the disk"), "{r:?}");
     // compressed, the size shows only while streaming
     if let Some(xz) = filter("xz", &["-c"], &big) {
         let img = c.root().join("big.raw.xz");
         std::fs::write(&img, xz).unwrap();
-        let r = add(
+        add_fails(
             &c,
             "big2",
             "simpleimage+default",
             &format!("image={}", img.display()),
+            "image is larger than the disk",
         );
-        assert_ne!(r.rc, 0);
-        assert!(r.stderr.contains("image is larger than the disk"), "{r:?}");
         // nothing was written past the disk's end
         assert_eq!(
-            std::fs::metadata(disk0(&c, "big2")).unwrap().len(),
+            std::fs::metadata(c.file_disk("big2", 0)).unwrap().len(),
             16 * MIB as u64
         );
     }
@@ -753,7 +741,7 @@ fn variant_hooks_run_with_the_os_environment() {
     .ok();
     assert_disk_holds(&c, "hooked1", &raw);
     let text = std::fs::read_to_string(&out).unwrap();
-    let disk = disk0(&c, "hooked1");
+    let disk = c.file_disk("hooked1", 0);
     for line in [
         "INSTANCE_NAME=hooked1".to_string(),
         "OS_NAME=simpleimage".to_string(),
@@ -779,14 +767,13 @@ fn variant_hooks_run_with_the_os_environment() {
 
     // a failing hook fails the create, with its output in the error
     script("30-fail", "echo hook says no >&2\nexit 3\n");
-    let r = add(
+    add_fails(
         &c,
         "hooked2",
         "simpleimage+hooked",
         &format!("image={}", img.display()),
+        "hook says no",
     );
-    assert_ne!(r.rc, 0);
-    assert!(r.stderr.contains("hook says no"), "{r:?}");
     assert_eq!(instance_field(&c, "hooked2", "status"), "ADMIN_down");
 }
 
