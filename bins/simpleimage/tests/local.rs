@@ -72,6 +72,34 @@ fn qcow2_from_a_path() {
         &fx.create(b.to_str().unwrap(), Some("qcow2")),
         "backing file",
     );
+
+    // So could one whose data lives in an external file.
+    let ext = fx.path("external.qcow2");
+    let data = fx.path("external.data");
+    let st = std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2", "-o"])
+        .arg(format!("data_file={}", data.display()))
+        .arg(&ext)
+        .arg("8M")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_fails(
+        &fx.create(ext.to_str().unwrap(), Some("qcow2")),
+        "external data file",
+    );
+
+    // Not a qcow2 at all, and a header cut short.
+    assert_fails(
+        &fx.create(raw.to_str().unwrap(), Some("qcow2")),
+        "not a qcow2 file",
+    );
+    let cut = fx.path("cut.qcow2");
+    std::fs::write(&cut, &std::fs::read(&q).unwrap()[..80]).unwrap();
+    assert_fails(
+        &fx.create(cut.to_str().unwrap(), Some("qcow2")),
+        "truncated qcow2 header",
+    );
 }
 
 #[test]
