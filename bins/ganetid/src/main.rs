@@ -25,6 +25,10 @@ struct Args {
     /// Worker threads of the async runtime.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Seconds each hook script may run before it is killed and counts as
+    /// failed (Ganeti has no such limit; a hung script held the job).
+    #[arg(long, env = "GANETI_HOOK_TIMEOUT", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    hook_timeout: u64,
     #[command(flatten)]
     rapi: rapi::RapiArgs,
 }
@@ -53,7 +57,11 @@ fn run(args: Args) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(serve(Paths::new(&args.root), args.rapi))
+    let node_opts = ganeti_node::LocalNodeOptions {
+        hook_timeout: Some(Duration::from_secs(args.hook_timeout)),
+        ..Default::default()
+    };
+    rt.block_on(serve(Paths::new(&args.root), node_opts, args.rapi))
 }
 
 /// `config.data` is an export of the store, but operators read and
@@ -76,9 +84,16 @@ fn check_config_export(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
-async fn serve(paths: Paths, rapi_args: rapi::RapiArgs) -> Result<()> {
+async fn serve(
+    paths: Paths,
+    node_opts: ganeti_node::LocalNodeOptions,
+    rapi_args: rapi::RapiArgs,
+) -> Result<()> {
     check_config_export(&paths)?;
-    let node: Arc<dyn ganeti_node::NodeApi> = Arc::new(ganeti_node::LocalNode::new(paths.clone()));
+    let node: Arc<dyn ganeti_node::NodeApi> = Arc::new(ganeti_node::LocalNode::with_options(
+        paths.clone(),
+        node_opts,
+    ));
     let master =
         ganeti_master::Master::open(paths.clone(), node).context("cannot start the master")?;
     let interrupted = tokio::task::block_in_place(|| master.recover_interrupted_jobs())

@@ -9,6 +9,7 @@
 pub mod cmdlib;
 pub mod export;
 pub mod filters;
+pub mod hooks;
 pub mod jobs;
 pub mod luxi;
 mod luxi_args;

@@ -98,6 +98,16 @@ pub enum NodeError {
         #[source]
         source: io::Error,
     },
+    /// A hooks path that could leave the hooks directory.
+    #[error("Invalid hooks path '{hpath}'")]
+    InvalidHookPath { hpath: String },
+    /// The hooks directory exists but cannot be listed.
+    #[error("Cannot list hooks directory {}: {source}", path.display())]
+    HookDir {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     /// A runtime state file does not have the expected content.
     #[error("Hypervisor error: invalid state file {}: {reason}", path.display())]
     HvStateCorrupt { path: PathBuf, reason: String },

@@ -17,6 +17,7 @@
 pub mod error;
 pub mod export;
 mod fsutil;
+pub mod hooks;
 pub mod host;
 pub mod hypervisor;
 pub mod info;
@@ -265,4 +266,14 @@ pub trait NodeApi: Send + Sync + std::fmt::Debug {
 
     /// Remove a snapshot made by [`NodeApi::blockdev_snapshot`].
     fn blockdev_snapshot_remove(&self, disk: &DiskSpec, snapshot: &Path) -> Result<(), NodeError>;
+
+    /// Ganeti's `hooks_runner`: run this node's `<hpath>-<phase>.d`
+    /// scripts, in order, each with exactly `env` (nothing inherited) and
+    /// the node's per-script timeout. A missing directory runs nothing.
+    fn hooks_run(
+        &self,
+        hpath: &str,
+        phase: hooks::HookPhase,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Vec<hooks::HookScriptResult>, NodeError>;
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use ganeti_types::{Dict, Paths};
 
+use crate::hooks;
 use crate::host::HostProbe;
 use crate::hypervisor::{self, Hypervisor, Hypervisors};
 use crate::info::{BlockDevProbe, LvInfo, StorageEntry, StorageListRequest};
@@ -42,6 +43,9 @@ pub struct LocalNodeOptions {
     /// Deadline of OS create/rename scripts (default
     /// [`os::run::DEFAULT_INSTALL_TIMEOUT`]); tests shorten it.
     pub os_script_timeout: Option<Duration>,
+    /// Deadline of each hook script (default
+    /// [`hooks::DEFAULT_HOOK_TIMEOUT`]).
+    pub hook_timeout: Option<Duration>,
 }
 
 /// The node layer acting on this machine.
@@ -54,6 +58,7 @@ pub struct LocalNode {
     file_policy: FileStoragePolicy,
     adoptable_root: PathBuf,
     os_script_timeout: Option<Duration>,
+    hook_timeout: Duration,
 }
 
 impl LocalNode {
@@ -84,6 +89,7 @@ impl LocalNode {
                 .adoptable_blockdev_root
                 .unwrap_or_else(|| PathBuf::from(blockdev::DEFAULT_ADOPTABLE_ROOT)),
             os_script_timeout: opts.os_script_timeout,
+            hook_timeout: opts.hook_timeout.unwrap_or(hooks::DEFAULT_HOOK_TIMEOUT),
         }
     }
 
@@ -454,6 +460,34 @@ impl NodeApi for LocalNode {
 
     fn blockdev_snapshot_remove(&self, disk: &DiskSpec, snapshot: &Path) -> Result<(), NodeError> {
         storage::snapshot::remove(disk, snapshot, self.storage.lvm())
+    }
+
+    fn hooks_run(
+        &self,
+        hpath: &str,
+        phase: hooks::HookPhase,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Vec<hooks::HookScriptResult>, NodeError> {
+        let opts = hooks::HookRunOptions {
+            timeout: self.hook_timeout,
+            ..hooks::HookRunOptions::default()
+        };
+        let results = hooks::run_hooks_dir(&self.paths.hooks_dir(), hpath, phase, env, &opts)?;
+        for r in &results {
+            match r.status {
+                hooks::HookStatus::Fail => tracing::warn!(
+                    "hook {} failed after {} ms: {}",
+                    r.script,
+                    r.duration_ms,
+                    r.output.lines().next().unwrap_or("")
+                ),
+                hooks::HookStatus::Success => {
+                    tracing::info!("hook {} succeeded in {} ms", r.script, r.duration_ms)
+                }
+                hooks::HookStatus::Skip => tracing::debug!("hook {} skipped", r.script),
+            }
+        }
+        Ok(results)
     }
 }
 

@@ -98,6 +98,14 @@ pub enum GanetiError {
     /// `JobQueueFull`); finished jobs must be archived first.
     #[error("{0}")]
     JobQueueFull(String),
+    /// A pre hook script failed on a node (Ganeti's `HooksAbort`): the
+    /// operation did not start. The message names every failure; the list
+    /// holds `(node, script, output)` as Ganeti's payload does.
+    #[error("{0}")]
+    HooksAbort(String, Vec<(String, String, String)>),
+    /// The hooks could not be run at all (Ganeti's `HooksFailure`).
+    #[error("{0}")]
+    HooksFailure(String),
 }
 
 impl GanetiError {
@@ -121,6 +129,21 @@ impl GanetiError {
     pub fn exists(msg: impl Into<String>) -> Self {
         GanetiError::OpPrereq(msg.into(), ErrorClass::Exists)
     }
+    /// A `HooksAbort` for these `(node, script, output)` failures, with a
+    /// message that names each of them.
+    pub fn hooks_abort(failures: Vec<(String, String, String)>) -> Self {
+        let mut msg = String::from("Hook scripts failed:");
+        for (node, script, output) in &failures {
+            if output.is_empty() {
+                msg.push_str(&format!("\n  node: {node}, script: {script} (no output)"));
+            } else {
+                msg.push_str(&format!(
+                    "\n  node: {node}, script: {script}, output: {output}"
+                ));
+            }
+        }
+        GanetiError::HooksAbort(msg, failures)
+    }
     /// Shorthand for an `OpExecError`.
     pub fn exec(msg: impl Into<String>) -> Self {
         GanetiError::OpExec(msg.into())
@@ -140,6 +163,8 @@ impl GanetiError {
             GanetiError::Retry(_) => "OpRetryError",
             GanetiError::Unsupported(_) => "OpCodeUnknown",
             GanetiError::JobQueueFull(_) => "JobQueueFull",
+            GanetiError::HooksAbort(..) => "HooksAbort",
+            GanetiError::HooksFailure(_) => "HooksFailure",
         }
     }
 
@@ -164,7 +189,12 @@ impl GanetiError {
             | GanetiError::Canceled(m)
             | GanetiError::Retry(m)
             | GanetiError::Unsupported(m)
-            | GanetiError::JobQueueFull(m) => json!([self.class_name(), [m]]),
+            | GanetiError::JobQueueFull(m)
+            | GanetiError::HooksFailure(m) => json!([self.class_name(), [m]]),
+            GanetiError::HooksAbort(_, failures) => {
+                let items: Vec<Value> = failures.iter().map(|(n, s, o)| json!([n, s, o])).collect();
+                json!([self.class_name(), [items]])
+            }
         }
     }
 
@@ -202,6 +232,26 @@ impl GanetiError {
             "OpRetryError" => GanetiError::Retry(msg),
             "OpCodeUnknown" => GanetiError::Unsupported(msg),
             "JobQueueFull" => GanetiError::JobQueueFull(msg),
+            "HooksFailure" => GanetiError::HooksFailure(msg),
+            "HooksAbort" => {
+                let failures: Vec<(String, String, String)> = args
+                    .first()
+                    .and_then(Value::as_array)
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter_map(|i| {
+                                let t = i.as_array()?;
+                                let s = |k: usize| {
+                                    t.get(k).and_then(Value::as_str).unwrap_or("").to_string()
+                                };
+                                Some((s(0), s(1), s(2)))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                GanetiError::hooks_abort(failures)
+            }
             _ => GanetiError::Generic(msg),
         })
     }
@@ -219,7 +269,9 @@ impl GanetiError {
             | GanetiError::Canceled(m)
             | GanetiError::Retry(m)
             | GanetiError::Unsupported(m)
-            | GanetiError::JobQueueFull(m) => m,
+            | GanetiError::JobQueueFull(m)
+            | GanetiError::HooksAbort(m, _)
+            | GanetiError::HooksFailure(m) => m,
         }
     }
 }

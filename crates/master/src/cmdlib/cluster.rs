@@ -16,6 +16,8 @@ mod hvp;
 mod osparams;
 mod verify;
 
+pub(crate) use verify::hooks_callback as verify_hooks_callback;
+
 use ganeti_types::params::{fill, force_dict_types, upgrade_beparams, BE_TYPES, NIC_TYPES};
 use ganeti_types::{
     constants, Cluster, ConfigData, Dict, GanetiError, CONFIG_VERSION, GANETI_VERSION,
@@ -41,48 +43,56 @@ pub(super) const OPS: &[OpImpl] = &[
         locks: locks_bgl_exclusive,
         check: check_set_params,
         exec: exec_set_params,
+        hooks: Some(&crate::hooks::defs::CLUSTER_MODIFY),
     },
     OpImpl {
         op_id: "OP_CLUSTER_VERIFY",
         locks: locks_bgl_shared,
         check: check_none,
         exec: verify::exec_verify,
+        hooks: None,
     },
     OpImpl {
         op_id: "OP_CLUSTER_VERIFY_CONFIG",
         locks: verify::locks_verify_config,
         check: check_none,
         exec: verify::exec_verify_config,
+        hooks: None,
     },
     OpImpl {
         op_id: "OP_CLUSTER_VERIFY_GROUP",
         locks: verify::locks_verify_group,
         check: check_none,
         exec: verify::exec_verify_group,
+        hooks: Some(&crate::hooks::defs::CLUSTER_VERIFY),
     },
     OpImpl {
         op_id: "OP_CLUSTER_VERIFY_DISKS",
         locks: verify::locks_verify_disks,
         check: check_none,
         exec: verify::exec_verify_disks,
+        hooks: None,
     },
     OpImpl {
         op_id: "OP_CLUSTER_POST_INIT",
         locks: locks_bgl_shared,
         check: check_none,
         exec: exec_post_init,
+        hooks: Some(&crate::hooks::defs::CLUSTER_INIT),
     },
     OpImpl {
         op_id: "OP_CLUSTER_REDIST_CONF",
         locks: locks_redist,
         check: check_none,
         exec: exec_redist_conf,
+        hooks: None,
     },
     OpImpl {
         op_id: "OP_CLUSTER_RENEW_CRYPTO",
         locks: locks_bgl_exclusive,
         check: check_none,
         exec: exec_renew_crypto,
+        hooks: None,
     },
 ];
 
@@ -1180,6 +1190,7 @@ fn exec_post_init(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             );
         }
     }
+    ctx.run_pre_hooks()?;
     if ctx.dry_run() {
         return Ok(Value::Null);
     }

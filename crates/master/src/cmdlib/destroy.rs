@@ -14,6 +14,7 @@ pub(super) const OPS: &[OpImpl] = &[OpImpl {
     locks: |_m: &Master, _op: &Dict| Ok(vec![LockReq::bgl_exclusive()]),
     check: |_m: &Master, _op: &Dict| Ok(()),
     exec,
+    hooks: Some(&crate::hooks::defs::CLUSTER_DESTROY),
 }];
 
 fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
@@ -30,9 +31,12 @@ fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             "There are still {n} instance(s) in this cluster."
         )));
     }
+    ctx.run_pre_hooks()?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         return Ok(Value::Null);
     }
+    // Ganeti runs the post hooks now, while the master still exists
+    crate::hooks::run_post_now(ctx, &cfg.cluster.master_node);
     Ok(json!(cfg.cluster.master_node))
 }

@@ -32,36 +32,42 @@ pub(super) const OPS: &[OpImpl] = &[
         locks: locks_add,
         check: check_add,
         exec: exec_add,
+        hooks: Some(&crate::hooks::defs::GROUP_ADD),
     },
     OpImpl {
         op_id: "OP_GROUP_REMOVE",
         locks: locks_one_group,
         check: check_none,
         exec: exec_remove,
+        hooks: Some(&crate::hooks::defs::GROUP_REMOVE),
     },
     OpImpl {
         op_id: "OP_GROUP_RENAME",
         locks: locks_rename,
         check: check_none,
         exec: exec_rename,
+        hooks: Some(&crate::hooks::defs::GROUP_RENAME),
     },
     OpImpl {
         op_id: "OP_GROUP_SET_PARAMS",
         locks: locks_one_group,
         check: check_set_params,
         exec: exec_set_params,
+        hooks: Some(&crate::hooks::defs::GROUP_MODIFY),
     },
     OpImpl {
         op_id: "OP_GROUP_ASSIGN_NODES",
         locks: locks_assign,
         check: check_none,
         exec: exec_assign,
+        hooks: None,
     },
     OpImpl {
         op_id: "OP_GROUP_VERIFY_DISKS",
         locks: locks_verify_disks,
         check: check_none,
         exec: exec_verify_disks,
+        hooks: None,
     },
 ];
 

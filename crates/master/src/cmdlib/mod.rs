@@ -43,6 +43,10 @@ pub struct OpImpl {
     pub locks: LockFn,
     pub check: CheckFn,
     pub exec: ExecFn,
+    /// Its hooks (Ganeti's `HPATH`/`HTYPE`/env/nodes), `None` where
+    /// Ganeti runs none. Every opcode states this explicitly: an opcode
+    /// with hooks calls [`OpCtx::run_pre_hooks`] before it acts.
+    pub hooks: Option<&'static crate::hooks::HookDef>,
 }
 
 fn registry() -> impl Iterator<Item = &'static OpImpl> {
@@ -100,6 +104,17 @@ pub fn execute(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     (imp.exec)(ctx)
 }
 
+/// Execute the current opcode the way Ganeti's `_ExecLU` does around its
+/// logic: the opcode runs its own pre hooks once its prerequisites hold
+/// (see [`OpCtx::run_pre_hooks`]); post hooks follow a success, and the
+/// `config-update` hook any opcode that wrote the configuration, whether
+/// it then succeeded or not.
+pub fn execute_with_hooks(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
+    let result = execute(ctx).map(|v| crate::hooks::run_post(ctx, v));
+    crate::hooks::run_config_update(ctx);
+    result
+}
+
 /// What to tell the user about an opcode that a daemon crash interrupted;
 /// cleans up what can be cleaned (e.g. disks of an instance that never
 /// reached the config) and reports it.
@@ -118,6 +133,7 @@ pub struct OpCtx<'a> {
     job: &'a mut Job,
     idx: usize,
     ctl: &'a JobCtl,
+    pub(crate) hooks: crate::hooks::HooksState,
 }
 
 impl<'a> OpCtx<'a> {
@@ -127,6 +143,7 @@ impl<'a> OpCtx<'a> {
             job,
             idx,
             ctl,
+            hooks: crate::hooks::HooksState::default(),
         }
     }
 
@@ -176,6 +193,7 @@ impl<'a> OpCtx<'a> {
 
     /// Commit config deltas durably.
     pub fn commit(&self, ops: Vec<ConfigOp>) -> Result<(), GanetiError> {
+        self.hooks.wrote_config.set(true);
         self.master.commit(ops)
     }
 

@@ -31,30 +31,35 @@ pub(super) const OPS: &[OpImpl] = &[
         locks: locks_add,
         check: check_add,
         exec: exec_add,
+        hooks: Some(&crate::hooks::defs::NETWORK_ADD),
     },
     OpImpl {
         op_id: "OP_NETWORK_REMOVE",
         locks: locks_remove,
         check: check_none,
         exec: exec_remove,
+        hooks: Some(&crate::hooks::defs::NETWORK_REMOVE),
     },
     OpImpl {
         op_id: "OP_NETWORK_SET_PARAMS",
         locks: locks_set_params,
         check: check_set_params,
         exec: exec_set_params,
+        hooks: Some(&crate::hooks::defs::NETWORK_MODIFY),
     },
     OpImpl {
         op_id: "OP_NETWORK_CONNECT",
         locks: locks_connect,
         check: check_connect,
         exec: exec_connect,
+        hooks: Some(&crate::hooks::defs::NETWORK_CONNECT),
     },
     OpImpl {
         op_id: "OP_NETWORK_DISCONNECT",
         locks: locks_disconnect,
         check: check_none,
         exec: exec_disconnect,
+        hooks: Some(&crate::hooks::defs::NETWORK_DISCONNECT),
     },
 ];
 

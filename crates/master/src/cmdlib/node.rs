@@ -35,12 +35,14 @@ pub(super) const OPS: &[OpImpl] = &[
         locks: locks_set_params,
         check: check_set_params,
         exec: exec_set_params,
+        hooks: Some(&crate::hooks::defs::NODE_MODIFY),
     },
     OpImpl {
         op_id: "OP_NODE_QUERY_STORAGE",
         locks: locks_query_storage,
         check: check_query_storage,
         exec: exec_query_storage,
+        hooks: None,
     },
 ];
 

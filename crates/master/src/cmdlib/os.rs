@@ -23,6 +23,7 @@ pub(super) const OPS: &[OpImpl] = &[OpImpl {
     locks: no_locks,
     check: check_none,
     exec: exec_diagnose,
+    hooks: None,
 }];
 
 fn no_locks(_m: &Master, _op: &Dict) -> Result<Vec<LockReq>, GanetiError> {

@@ -25,24 +25,28 @@ pub(super) const OPS: &[OpImpl] = &[
         locks: locks_get,
         check: check_get,
         exec: exec_get,
+        hooks: None,
     },
     OpImpl {
         op_id: "OP_TAGS_SET",
         locks: locks_modify,
         check: check_modify,
         exec: exec_set,
+        hooks: None,
     },
     OpImpl {
         op_id: "OP_TAGS_DEL",
         locks: locks_modify,
         check: check_modify,
         exec: exec_del,
+        hooks: None,
     },
     OpImpl {
         op_id: "OP_TAGS_SEARCH",
         locks: locks_search,
         check: check_search,
         exec: exec_search,
+        hooks: None,
     },
 ];
 

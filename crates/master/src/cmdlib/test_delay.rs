@@ -17,6 +17,7 @@ pub(super) const OPS: &[OpImpl] = &[OpImpl {
     locks,
     check,
     exec,
+    hooks: None,
 }];
 
 fn duration(op: &Dict) -> f64 {

@@ -118,7 +118,7 @@ fn run_job(m: &Master, id: u64, ctl: &JobCtl) -> Result<(), GanetiError> {
         persist(m, &job)?;
         let result = {
             let mut ctx = OpCtx::new(m, &mut job, idx, ctl);
-            cmdlib::execute(&mut ctx)
+            cmdlib::execute_with_hooks(&mut ctx)
         };
         match result {
             Ok(v) => {

@@ -398,6 +398,7 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             ));
         }
     }
+    ctx.run_pre_hooks()?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         return Ok(Value::Null);

@@ -23,17 +23,20 @@ pub(super) const OPS: &[OpImpl] = &[
         locks: export::prepare_locks,
         check: super::instance::common::no_check,
         exec: export::prepare,
+        hooks: None,
     },
     OpImpl {
         op_id: "OP_BACKUP_EXPORT",
         locks: export::locks,
         check: export::check,
         exec: export::exec,
+        hooks: Some(&crate::hooks::defs::INSTANCE_EXPORT),
     },
     OpImpl {
         op_id: "OP_BACKUP_REMOVE",
         locks: remove::locks,
         check: super::instance::common::no_check,
         exec: remove::exec,
+        hooks: None,
     },
 ];

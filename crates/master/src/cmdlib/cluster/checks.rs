@@ -113,6 +113,7 @@ pub(crate) fn run_planned(
     if let Some(e) = out.fail.take() {
         return Err(e);
     }
+    ctx.run_pre_hooks()?;
     if ctx.dry_run() {
         return Ok(Value::Null);
     }

@@ -10,7 +10,7 @@ use ganeti_types::{Dict, GanetiError, Job, OpStatus, Paths, QueuedOpCode};
 use serde_json::{json, Value};
 
 use super::checks::testcfg;
-use crate::cmdlib::{check_at_submit, execute, locks, OpCtx};
+use crate::cmdlib::{check_at_submit, execute_with_hooks, locks, OpCtx};
 use crate::jobs::JobCtl;
 use crate::state::{Command, MasterState};
 use crate::Master;
@@ -61,7 +61,7 @@ fn run(m: &Master, op: Value) -> (Result<Value, GanetiError>, Vec<String>) {
     let ctl = JobCtl::default();
     let res = {
         let mut ctx = OpCtx::new(m, &mut job, 0, &ctl);
-        execute(&mut ctx)
+        execute_with_hooks(&mut ctx)
     };
     let log = job.ops[0]
         .log

@@ -1265,6 +1265,7 @@ pub(super) fn exec_verify_group(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiErro
     let op = ctx.op().clone();
     let cfg = ctx.config()?;
     cfg.lookup_group(req_str(&op, "group_name")?)?;
+    ctx.run_pre_hooks()?;
     if ctx.dry_run() {
         return Ok(Value::Null);
     }
@@ -1274,6 +1275,51 @@ pub(super) fn exec_verify_group(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiErro
     };
     let rep = run_verify_group(&cfg, &op, &probe)?;
     Ok(Value::Bool(rep.flush(ctx)))
+}
+
+/// Ganeti's `LUClusterVerifyGroup.HooksCallBack`: a post hook that failed
+/// (or a node that could not run them) is an `ENODEHOOKS` error of the
+/// verification, with the script's output indented below it.
+pub(crate) fn hooks_callback(
+    ctx: &mut OpCtx<'_>,
+    results: &[crate::hooks::NodeHookResults],
+    result: Value,
+) -> Value {
+    const ENODEHOOKS: Ecode = ("node", "ENODEHOOKS");
+    let mut rep = Report::from_op(ctx.op());
+    let mut ok = result.as_bool().unwrap_or(false);
+    for r in results {
+        match &r.outcome {
+            Err(e) => {
+                rep.error_if(
+                    true,
+                    ENODEHOOKS,
+                    Some(&r.node),
+                    format!("Communication failure in hooks execution: {e}"),
+                );
+                ok = false;
+            }
+            Ok(scripts) => {
+                for s in scripts
+                    .iter()
+                    .filter(|s| s.status == ganeti_node::hooks::HookStatus::Fail)
+                {
+                    rep.error_if(
+                        true,
+                        ENODEHOOKS,
+                        Some(&r.node),
+                        format!("Script {} failed, output:", s.script),
+                    );
+                    let indented: Vec<String> =
+                        s.output.split('\n').map(|l| format!("      {l}")).collect();
+                    rep.note(indented.join("\n"));
+                    ok = false;
+                }
+            }
+        }
+    }
+    rep.flush(ctx);
+    Value::Bool(ok)
 }
 
 // --- OP_CLUSTER_VERIFY_DISKS -------------------------------------------------------

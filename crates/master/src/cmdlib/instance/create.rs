@@ -415,6 +415,10 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         networks,
     } = plan(ctx, &cfg, &op)?;
     let disks = &disk_plan.disks;
+    ctx.run_pre_hooks_for(crate::hooks::InstanceSubject {
+        inst: inst.clone(),
+        disks: disks.clone(),
+    })?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         // Ganeti 3.0.2 answers a dry run with the chosen nodes' UUIDs.

@@ -88,7 +88,7 @@ impl Env {
         let ctl = JobCtl::default();
         let res = {
             let mut ctx = OpCtx::new(&self.m, &mut job, 0, &ctl);
-            cmdlib::execute(&mut ctx)
+            cmdlib::execute_with_hooks(&mut ctx)
         };
         let log = job.ops[0]
             .log

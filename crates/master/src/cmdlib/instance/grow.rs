@@ -61,6 +61,7 @@ pub fn grow_disk(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             return Err(GanetiError::wrong_input(msg));
         }
     }
+    ctx.run_pre_hooks()?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         return Ok(Value::Null);

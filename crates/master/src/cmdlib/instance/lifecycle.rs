@@ -40,6 +40,7 @@ pub fn remove(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     let op = ctx.op().clone();
     let cfg = ctx.config()?;
     let inst = lookup_instance(&cfg, &op)?;
+    ctx.run_pre_hooks()?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         return Ok(Value::Null);
@@ -182,6 +183,7 @@ pub fn startup(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         &inst,
         &crate::cmdlib::util::dict_param(&op, "hvparams"),
     )?;
+    ctx.run_pre_hooks()?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         return Ok(Value::Null);
@@ -208,6 +210,7 @@ pub fn shutdown(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     let op = ctx.op().clone();
     let cfg = ctx.config()?;
     let inst = lookup_instance(&cfg, &op)?;
+    ctx.run_pre_hooks()?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         return Ok(Value::Null);
@@ -239,6 +242,7 @@ pub fn reboot(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     let rtype = str_param(&op, "reboot_type")
         .and_then(RebootType::parse)
         .ok_or_else(|| GanetiError::wrong_input("Invalid reboot type"))?;
+    ctx.run_pre_hooks()?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         return Ok(Value::Null);
@@ -314,6 +318,7 @@ pub fn rename(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             "Instance '{new_name}' is already in the cluster"
         )));
     }
+    ctx.run_pre_hooks()?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         return Ok(Value::Null);

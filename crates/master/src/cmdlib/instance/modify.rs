@@ -515,6 +515,11 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             )));
         }
     }
+    // the hooks see the new memory, vcpus and NICs (Ganeti's be_new, _new_nics)
+    ctx.run_pre_hooks_for(crate::hooks::InstanceSubject {
+        inst: inst.clone(),
+        disks: Vec::new(),
+    })?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         return Ok(Value::Null);

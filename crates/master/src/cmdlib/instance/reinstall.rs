@@ -110,6 +110,7 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     if !new.os.is_empty() {
         common::check_os_exists(ctx.master, &new.os)?;
     }
+    ctx.run_pre_hooks()?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");
         return Ok(Value::Null);

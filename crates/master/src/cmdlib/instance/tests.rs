@@ -21,6 +21,8 @@ const NODE_NAME: &str = "node1.example.com";
 
 /// gnt-backup: export, import, remove, and the export's config.ini.
 mod backup;
+/// Pre, post and config-update hooks around instance opcodes.
+mod hooks;
 /// NIC changes and hotplug of OP_INSTANCE_SET_PARAMS.
 mod kvm_hvparams;
 mod modify_nics;
@@ -129,7 +131,7 @@ impl Env {
         let ctl = JobCtl::default();
         let res = {
             let mut ctx = OpCtx::new(&self.m, &mut job, 0, &ctl);
-            cmdlib::execute(&mut ctx)
+            cmdlib::execute_with_hooks(&mut ctx)
         };
         let log = job.ops[0]
             .log

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::legacy_filter;
 use crate::cmdlib::cluster::checks::testcfg;
-use crate::cmdlib::{check_at_submit, execute, locks, OpCtx};
+use crate::cmdlib::{check_at_submit, execute_with_hooks, locks, OpCtx};
 use crate::jobs::JobCtl;
 use crate::state::{Command, MasterState};
 use crate::Master;
@@ -102,7 +102,7 @@ fn run(m: &Master, op: Value) -> Result<Value, GanetiError> {
     };
     let ctl = JobCtl::default();
     let mut ctx = OpCtx::new(m, &mut job, 0, &ctl);
-    execute(&mut ctx)
+    execute_with_hooks(&mut ctx)
 }
 
 #[test]

@@ -219,6 +219,14 @@ impl NodeApi for KvmOnFake {
     fn blockdev_snapshot_remove(&self, d: &DiskSpec, snap: &Path) -> Result<(), NodeError> {
         self.inner.blockdev_snapshot_remove(d, snap)
     }
+    fn hooks_run(
+        &self,
+        hpath: &str,
+        phase: ganeti_node::hooks::HookPhase,
+        env: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Vec<ganeti_node::hooks::HookScriptResult>, NodeError> {
+        self.inner.hooks_run(hpath, phase, env)
+    }
 }
 
 /// A master whose node runs `kvm` instances on the fake hypervisor.
