@@ -245,3 +245,92 @@ fn logical_id_keys(pre: &str, d: &Disk, env: &mut BTreeMap<String, String>) {
     }
     env.insert(format!("{pre}DEV_TYPE"), d.dev_type.clone());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmdlib::cluster::checks::testcfg;
+    use serde_json::json;
+
+    fn disk(v: serde_json::Value) -> Disk {
+        let mut base = json!({"uuid": "d-1", "dev_type": "plain", "logical_id": ["xenvg", "lv1"],
+            "nodes": [testcfg::NODE], "iv_name": "disk/0", "size": 1024, "mode": "rw",
+            "serial_no": 1, "ctime": 0.0, "mtime": 0.0});
+        for (k, x) in v.as_object().unwrap() {
+            base[k] = x.clone();
+        }
+        serde_json::from_value(base).unwrap()
+    }
+
+    fn keys(d: &Disk) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        disk_keys(0, &HookDisk::Configured(d), &mut env);
+        env
+    }
+
+    #[test]
+    fn disk_keys_per_type() {
+        let plain = keys(&disk(json!({"name": "root"})));
+        assert_eq!(plain["INSTANCE_DISK0_VG"], "xenvg");
+        assert_eq!(plain["INSTANCE_DISK0_ID"], "lv1");
+        assert_eq!(plain["INSTANCE_DISK0_NAME"], "root");
+        assert_eq!(plain["INSTANCE_DISK0_DEV_TYPE"], "plain");
+        assert_eq!(plain["INSTANCE_DISK0_SIZE"], "1024");
+
+        let child = |lv: &str| json!({"uuid": lv, "dev_type": "plain", "logical_id": ["vg", lv],
+            "nodes": [], "iv_name": "", "size": 1, "mode": "rw", "serial_no": 1, "ctime": 0.0, "mtime": 0.0});
+        let drbd = keys(&disk(json!({"dev_type": "drbd",
+            "logical_id": ["n-a", "n-b", 11000, 0, 1, "secret"],
+            "children": [child("data"), child("meta")]})));
+        assert_eq!(drbd["INSTANCE_DISK0_PNODE"], "n-a");
+        assert_eq!(drbd["INSTANCE_DISK0_SNODE"], "n-b");
+        assert_eq!(drbd["INSTANCE_DISK0_PORT"], "11000");
+        assert_eq!(drbd["INSTANCE_DISK0_SMINOR"], "1");
+        assert_eq!(drbd["INSTANCE_DISK0_DATA_ID"], "data");
+        assert_eq!(drbd["INSTANCE_DISK0_META_VG"], "vg");
+        assert!(
+            !drbd.values().any(|v| v == "secret"),
+            "the DRBD shared secret never reaches a hook"
+        );
+        assert!(!drbd.contains_key("INSTANCE_DISK0_NAME"));
+
+        let ext = keys(&disk(json!({"dev_type": "ext", "logical_id": ["prov", "vol"]})));
+        assert_eq!(ext["INSTANCE_DISK0_PROVIDER"], "prov");
+        let file = keys(&disk(json!({"dev_type": "file", "logical_id": ["loop", "/x/d0"]})));
+        assert_eq!(file["INSTANCE_DISK0_DRIVER"], "loop");
+        assert_eq!(file["INSTANCE_DISK0_ID"], "/x/d0");
+    }
+
+    #[test]
+    fn network_keys_only_when_set() {
+        let net: Network = serde_json::from_value(json!({"uuid": "n1", "name": "net",
+            "network": "10.0.0.0/24", "gateway": null, "network6": "", "gateway6": null,
+            "mac_prefix": "aa:bb:cc", "reservations": "", "ext_reservations": "",
+            "tags": ["a", "b"], "serial_no": 1, "ctime": 0.0, "mtime": 0.0}))
+        .unwrap();
+        let mut env = BTreeMap::new();
+        network_keys(&net, "INSTANCE_NIC0_", &mut env);
+        assert_eq!(
+            env.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "INSTANCE_NIC0_NETWORK_MAC_PREFIX",
+                "INSTANCE_NIC0_NETWORK_NAME",
+                "INSTANCE_NIC0_NETWORK_SUBNET",
+                "INSTANCE_NIC0_NETWORK_TAGS",
+                "INSTANCE_NIC0_NETWORK_UUID",
+            ]
+        );
+        assert_eq!(env["INSTANCE_NIC0_NETWORK_TAGS"], "a b");
+    }
+
+    #[test]
+    fn python_str_of_values() {
+        assert_eq!(py(&json!(true)), "True");
+        assert_eq!(py(&json!(null)), "None");
+        assert_eq!(py(&json!(128)), "128");
+        assert_eq!(py(&json!(0.5)), "0.5");
+        assert_eq!(py(&json!("x")), "x");
+        assert_eq!(py(&json!(["a", 1])), "['a', 1]");
+        assert_eq!(py_opt(None), "None");
+    }
+}

@@ -457,3 +457,6 @@ fn a_concurrent_change_is_replanned() {
         "the concurrent change survives"
     );
 }
+
+/// Hooks of these opcodes.
+mod hooks;
