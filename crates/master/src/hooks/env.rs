@@ -277,8 +277,10 @@ mod tests {
         assert_eq!(plain["INSTANCE_DISK0_DEV_TYPE"], "plain");
         assert_eq!(plain["INSTANCE_DISK0_SIZE"], "1024");
 
-        let child = |lv: &str| json!({"uuid": lv, "dev_type": "plain", "logical_id": ["vg", lv],
-            "nodes": [], "iv_name": "", "size": 1, "mode": "rw", "serial_no": 1, "ctime": 0.0, "mtime": 0.0});
+        let child = |lv: &str| {
+            json!({"uuid": lv, "dev_type": "plain", "logical_id": ["vg", lv],
+            "nodes": [], "iv_name": "", "size": 1, "mode": "rw", "serial_no": 1, "ctime": 0.0, "mtime": 0.0})
+        };
         let drbd = keys(&disk(json!({"dev_type": "drbd",
             "logical_id": ["n-a", "n-b", 11000, 0, 1, "secret"],
             "children": [child("data"), child("meta")]})));
@@ -294,9 +296,13 @@ mod tests {
         );
         assert!(!drbd.contains_key("INSTANCE_DISK0_NAME"));
 
-        let ext = keys(&disk(json!({"dev_type": "ext", "logical_id": ["prov", "vol"]})));
+        let ext = keys(&disk(
+            json!({"dev_type": "ext", "logical_id": ["prov", "vol"]}),
+        ));
         assert_eq!(ext["INSTANCE_DISK0_PROVIDER"], "prov");
-        let file = keys(&disk(json!({"dev_type": "file", "logical_id": ["loop", "/x/d0"]})));
+        let file = keys(&disk(
+            json!({"dev_type": "file", "logical_id": ["loop", "/x/d0"]}),
+        ));
         assert_eq!(file["INSTANCE_DISK0_DRIVER"], "loop");
         assert_eq!(file["INSTANCE_DISK0_ID"], "/x/d0");
     }

@@ -105,6 +105,9 @@ pub struct HookInput<'a> {
 pub struct InstanceSubject {
     pub inst: Instance,
     pub disks: Vec<Disk>,
+    /// Further keys the execution resolved (an import's `SRC_NODE`,
+    /// `SRC_PATH`, `SRC_IMAGES`).
+    pub extra: BTreeMap<String, String>,
 }
 
 /// A builder's answer.

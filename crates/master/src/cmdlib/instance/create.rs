@@ -415,9 +415,32 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
         networks,
     } = plan(ctx, &cfg, &op)?;
     let disks = &disk_plan.disks;
+    let mut extra = std::collections::BTreeMap::new();
+    if let Some(src) = &import {
+        // Ganeti's SRC_NODE, SRC_PATH and SRC_IMAGES (a Python list, False
+        // for a disk without a dump)
+        extra.insert("SRC_NODE".to_string(), src.node_name.clone());
+        extra.insert(
+            "SRC_PATH".to_string(),
+            str_param(&op, "src_path").unwrap_or_default().to_string(),
+        );
+        let images: Vec<Value> = src
+            .images
+            .iter()
+            .map(|i| match i {
+                Some(p) => Value::String(p.display().to_string()),
+                None => Value::Bool(false),
+            })
+            .collect();
+        extra.insert(
+            "SRC_IMAGES".to_string(),
+            ganeti_clifmt::pystr::py_repr(&Value::Array(images)),
+        );
+    }
     ctx.run_pre_hooks_for(crate::hooks::InstanceSubject {
         inst: inst.clone(),
         disks: disks.clone(),
+        extra,
     })?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");

@@ -519,6 +519,7 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
     ctx.run_pre_hooks_for(crate::hooks::InstanceSubject {
         inst: inst.clone(),
         disks: Vec::new(),
+        extra: Default::default(),
     })?;
     if ctx.dry_run() {
         ctx.log_info("dry-run mode requested, not actually executing the operation");

@@ -229,14 +229,8 @@ fn create(i: &HookInput<'_>) -> Result<HookPlan, GanetiError> {
     }
     env.insert("INSTANCE_SECONDARIES".into(), secondaries.join(" "));
     env.insert("ADD_MODE".into(), op_str(i.op, "mode"));
-    if i.op.get("mode").and_then(Value::as_str) == Some("import") {
-        env.insert("SRC_NODE".into(), op_str(i.op, "src_node"));
-        env.insert("SRC_PATH".into(), op_str(i.op, "src_path"));
-        env.insert(
-            "SRC_IMAGES".into(),
-            py(i.op.get("src_images").unwrap_or(&Value::Null)),
-        );
-    }
+    // an import's source, as the execution resolved it
+    env.extend(s.extra.clone());
     let mut nodes = vec![master(i.cfg), s.inst.primary_node.clone()];
     for d in &s.disks {
         for n in d.secondary_nodes() {

@@ -93,16 +93,25 @@ fn ok(e: &Env, op: Value) -> Vec<String> {
 #[test]
 fn group_opcodes() {
     let e = env();
-    let log = record(&e, &["group-add", "group-rename", "group-modify", "group-remove"]);
+    let log = record(
+        &e,
+        &["group-add", "group-rename", "group-modify", "group-remove"],
+    );
     ok(&e, json!({"OP_ID": "OP_GROUP_ADD", "group_name": "g2"}));
-    ok(&e, json!({"OP_ID": "OP_GROUP_RENAME", "group_name": "g2", "new_name": "g3"}));
+    ok(
+        &e,
+        json!({"OP_ID": "OP_GROUP_RENAME", "group_name": "g2", "new_name": "g3"}),
+    );
     ok(
         &e,
         json!({"OP_ID": "OP_GROUP_SET_PARAMS", "group_name": "g3", "alloc_policy": "last_resort"}),
     );
     ok(&e, json!({"OP_ID": "OP_GROUP_REMOVE", "group_name": "g3"}));
     let r = runs(&log);
-    let seen: Vec<(&str, &str)> = r.iter().map(|(p, ph, _)| (p.as_str(), ph.as_str())).collect();
+    let seen: Vec<(&str, &str)> = r
+        .iter()
+        .map(|(p, ph, _)| (p.as_str(), ph.as_str()))
+        .collect();
     assert_eq!(
         seen,
         [
@@ -121,7 +130,10 @@ fn group_opcodes() {
     assert_eq!(own(&r[0].2), kv(&[("GANETI_GROUP_NAME", "g2")]));
     assert_eq!(
         own(&r[1].2),
-        kv(&[("GANETI_GROUP_NAME", "g2"), ("GANETI_POST_GROUP_NAME", "g2")])
+        kv(&[
+            ("GANETI_GROUP_NAME", "g2"),
+            ("GANETI_POST_GROUP_NAME", "g2")
+        ])
     );
     assert_eq!(
         own(&r[2].2),
@@ -129,7 +141,10 @@ fn group_opcodes() {
     );
     assert_eq!(
         own(&r[4].2),
-        kv(&[("GANETI_GROUP_NAME", "g3"), ("GANETI_NEW_ALLOC_POLICY", "last_resort")])
+        kv(&[
+            ("GANETI_GROUP_NAME", "g3"),
+            ("GANETI_NEW_ALLOC_POLICY", "last_resort")
+        ])
     );
 }
 
@@ -138,7 +153,13 @@ fn network_opcodes() {
     let e = env();
     let log = record(
         &e,
-        &["network-add", "network-modify", "network-connect", "network-disconnect", "network-remove"],
+        &[
+            "network-add",
+            "network-modify",
+            "network-connect",
+            "network-disconnect",
+            "network-remove",
+        ],
     );
     ok(
         &e,
@@ -158,7 +179,10 @@ fn network_opcodes() {
         &e,
         json!({"OP_ID": "OP_NETWORK_DISCONNECT", "network_name": "net1", "group_name": "default"}),
     );
-    ok(&e, json!({"OP_ID": "OP_NETWORK_REMOVE", "network_name": "net1"}));
+    ok(
+        &e,
+        json!({"OP_ID": "OP_NETWORK_REMOVE", "network_name": "net1"}),
+    );
     let r = runs(&log);
     assert_eq!(r.len(), 10, "{r:#?}");
     assert_eq!(r[0].2["GANETI_OBJECT_TYPE"], "NETWORK");
@@ -195,7 +219,10 @@ fn network_opcodes() {
 fn cluster_and_node_modify() {
     let e = env();
     let log = record(&e, &["cluster-modify", "node-modify"]);
-    ok(&e, json!({"OP_ID": "OP_CLUSTER_SET_PARAMS", "beparams": {"vcpus": 2}}));
+    ok(
+        &e,
+        json!({"OP_ID": "OP_CLUSTER_SET_PARAMS", "beparams": {"vcpus": 2}}),
+    );
     ok(
         &e,
         json!({"OP_ID": "OP_NODE_SET_PARAMS", "node_name": "node1.example.com", "master_capable": true}),
@@ -205,7 +232,10 @@ fn cluster_and_node_modify() {
     assert_eq!(r[0].2["GANETI_OBJECT_TYPE"], "CLUSTER");
     assert_eq!(
         own(&r[0].2),
-        kv(&[("GANETI_OP_TARGET", "cluster.example.com"), ("GANETI_NEW_VG_NAME", "None")])
+        kv(&[
+            ("GANETI_OP_TARGET", "cluster.example.com"),
+            ("GANETI_NEW_VG_NAME", "None")
+        ])
     );
     assert_eq!(r[2].2["GANETI_OBJECT_TYPE"], "NODE");
     assert_eq!(
@@ -224,11 +254,20 @@ fn cluster_and_node_modify() {
 #[test]
 fn a_failing_pre_hook_stops_a_cluster_change() {
     let e = env();
-    install(&e, "group-add-pre.d", "10no", "#!/bin/sh\necho 'not today'\nexit 1\n");
+    install(
+        &e,
+        "group-add-pre.d",
+        "10no",
+        "#!/bin/sh\necho 'not today'\nexit 1\n",
+    );
     let (r, _) = run(&e.m, json!({"OP_ID": "OP_GROUP_ADD", "group_name": "g2"}));
     let err = r.unwrap_err();
     assert_eq!(err.class_name(), "HooksAbort");
-    assert!(err.message().contains("group-add-pre.d/10no, output: not today"), "{err}");
+    assert!(
+        err.message()
+            .contains("group-add-pre.d/10no, output: not today"),
+        "{err}"
+    );
     assert!(e.m.config().unwrap().lookup_group("g2").is_err());
 }
 
@@ -243,7 +282,10 @@ fn cluster_verify_folds_its_post_hooks_into_the_verdict() {
         &ganeti_crypto::RenewSpec::for_init(),
     )
     .unwrap();
-    ok(&e, json!({"OP_ID": "OP_CLUSTER_RENEW_CRYPTO", "node_certificates": true}));
+    ok(
+        &e,
+        json!({"OP_ID": "OP_CLUSTER_RENEW_CRYPTO", "node_certificates": true}),
+    );
     let log = record(&e, &["cluster-verify"]);
     let op = json!({"OP_ID": "OP_CLUSTER_VERIFY_GROUP", "group_name": testcfg::GROUP});
     let (r, out) = run(&e.m, op.clone());
@@ -252,9 +294,16 @@ fn cluster_verify_folds_its_post_hooks_into_the_verdict() {
     assert_eq!(seen.len(), 1, "post only: {seen:#?}");
     assert_eq!(seen[0].1, "post");
     assert_eq!(seen[0].2["GANETI_POST_CLUSTER_TAGS"], "");
-    assert!(seen[0].2.contains_key("GANETI_POST_NODE_TAGS_node1.example.com"));
+    assert!(seen[0]
+        .2
+        .contains_key("GANETI_POST_NODE_TAGS_node1.example.com"));
 
-    install(&e, "cluster-verify-post.d", "60check", "#!/bin/sh\necho 'disk almost full'\necho 'second line'\nexit 1\n");
+    install(
+        &e,
+        "cluster-verify-post.d",
+        "60check",
+        "#!/bin/sh\necho 'disk almost full'\necho 'second line'\nexit 1\n",
+    );
     let (r, log) = run(&e.m, op);
     assert_eq!(r.unwrap(), json!(false));
     let at = log

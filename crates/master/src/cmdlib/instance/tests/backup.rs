@@ -150,10 +150,17 @@ fn export_with_gzip_transport_round_trips() {
     create_dump(&env, I1, false);
     let disk = env.disk_paths(I1)[0].clone();
     std::fs::write(&disk, b"hello backup").unwrap();
+    let out = super::hooks::record(&env, "instance-export");
     let r = env.ok(export_op(
         I1,
         json!({"compress": "gzip", "remove_instance": true}),
     ));
+    let post = super::hooks::read_env(&out, "instance-export", "post").unwrap();
+    assert_eq!(post["GANETI_EXPORT_MODE"], "local");
+    assert_eq!(post["GANETI_EXPORT_NODE"], NODE_NAME);
+    assert_eq!(post["GANETI_REMOVE_INSTANCE"], "True");
+    assert_eq!(post["GANETI_INSTANCE_NAME"], I1);
+    let out = super::hooks::record(&env, "instance-add");
     assert_eq!(r.result, json!([true, [true]]));
     assert!(
         env.cfg().instance_by_name(I1).is_none(),
@@ -166,6 +173,16 @@ fn export_with_gzip_transport_round_trips() {
         "name_check": false, "ip_check": false, "start": false, "ignore_ipolicy": true}),
     );
     assert_eq!(r.result, json!([NODE_NAME]));
+    let pre = super::hooks::read_env(&out, "instance-add", "pre").unwrap();
+    assert_eq!(pre["GANETI_ADD_MODE"], "import");
+    assert_eq!(pre["GANETI_SRC_NODE"], NODE_NAME);
+    let export = env.m.paths.root().join("srv/ganeti/export").join(I1);
+    assert_eq!(pre["GANETI_SRC_PATH"], export.display().to_string());
+    assert!(
+        pre["GANETI_SRC_IMAGES"].starts_with(&format!("['{}/", export.display())),
+        "{}",
+        pre["GANETI_SRC_IMAGES"]
+    );
     let copied = std::fs::read(&env.disk_paths(I1)[0]).unwrap();
     assert!(copied.starts_with(b"hello backup"));
 }

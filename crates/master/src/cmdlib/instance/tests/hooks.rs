@@ -22,7 +22,7 @@ fn install(env: &Env, dir: &str, name: &str, body: &str) -> PathBuf {
 /// A recorder in `<hpath>-pre.d` and `-post.d` that appends each run's
 /// environment, sorted, to `<out>/<hpath>-<phase>.env` (one run per
 /// file: a second run makes the test fail when it reads it).
-fn record(env: &Env, hpath: &str) -> PathBuf {
+pub(super) fn record(env: &Env, hpath: &str) -> PathBuf {
     let out = env.m.paths.root().join("hook-records");
     std::fs::create_dir_all(&out).unwrap();
     for phase in ["pre", "post"] {
@@ -40,7 +40,7 @@ fn record(env: &Env, hpath: &str) -> PathBuf {
     out
 }
 
-fn read_env(out: &Path, hpath: &str, phase: &str) -> Option<BTreeMap<String, String>> {
+pub(super) fn read_env(out: &Path, hpath: &str, phase: &str) -> Option<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(out.join(format!("{hpath}-{phase}.env"))).ok()?;
     Some(
         text.lines()
