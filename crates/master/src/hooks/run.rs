@@ -261,7 +261,9 @@ pub(super) fn run_pre(
         &pre_env,
     );
     let results = run_on_nodes(ctx, &cfg, &plan.pre_nodes, def.path, HookPhase::Pre, &env);
-    if results.iter().all(|r| r.outcome.is_err()) {
+    // no node could run them at all: Ganeti's "Communication Failure"
+    // (one unreachable node among others is only a warning, as there)
+    if !results.is_empty() && results.iter().all(|r| r.outcome.is_err()) {
         return Err(GanetiError::HooksFailure("Communication Failure".into()));
     }
     let failed = failures(&results);

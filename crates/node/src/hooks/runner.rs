@@ -121,10 +121,13 @@ fn drain(mut r: impl Read + Send + 'static, cap: usize) -> mpsc::Receiver<Captur
 }
 
 /// Wait for `child` until `deadline`; past it, kill its process group.
+/// Polls from 0.2 ms up to 10 ms apart: most hook scripts end within a
+/// few milliseconds, and a fixed 10 ms tick would be most of their cost.
 fn wait_until(
     child: &mut Child,
     deadline: Instant,
 ) -> io::Result<(std::process::ExitStatus, bool)> {
+    let mut tick = Duration::from_micros(200);
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok((status, false));
@@ -133,7 +136,8 @@ fn wait_until(
             kill_group(child);
             return Ok((child.wait()?, true));
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(tick);
+        tick = (tick * 2).min(Duration::from_millis(10));
     }
 }
 
