@@ -126,6 +126,9 @@ pub struct HookPlan {
 pub struct NodeHookResults {
     /// The node's name.
     pub node: String,
+    /// The node's uuid: Ganeti 3.0 names nodes by uuid in `HooksAbort`,
+    /// in the post-phase warnings and in cluster verify's hook errors.
+    pub node_uuid: String,
     /// The scripts' results, or why the node could not run them.
     pub outcome: Result<Vec<ganeti_node::hooks::HookScriptResult>, String>,
 }

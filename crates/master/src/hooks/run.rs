@@ -135,6 +135,7 @@ fn run_on_nodes(
         };
         let res = NodeHookResults {
             node: node.name.clone(),
+            node_uuid: uuid.clone(),
             outcome,
         };
         log_results(ctx, hpath, phase, &res);
@@ -172,9 +173,10 @@ fn status_word(s: HookStatus) -> &'static str {
     }
 }
 
-/// One job-log entry per node and phase that ran any script: each
-/// script's status, time and output. Skipped entries are listed only
-/// alongside scripts that ran, so empty hook directories stay silent.
+/// One job-log entry per script of a node and phase that ran any
+/// (skipped entries are listed only alongside scripts that ran, so empty
+/// hook directories stay silent). Entries are single lines: clients print
+/// a message's newlines escaped, as the scripts' output already is.
 fn log_results(ctx: &mut OpCtx<'_>, hpath: &str, phase: HookPhase, res: &NodeHookResults) {
     match &res.outcome {
         Err(e) => ctx.log_warning(format!(
@@ -186,17 +188,21 @@ fn log_results(ctx: &mut OpCtx<'_>, hpath: &str, phase: HookPhase, res: &NodeHoo
             if scripts.iter().all(|s| s.status == HookStatus::Skip) {
                 return;
             }
-            let mut msg = format!("Hooks {hpath}-{} on {}:", phase.as_str(), res.node);
             for s in scripts {
-                msg.push_str(&format!("\n  {} {}", s.script, status_word(s.status)));
+                let mut msg = format!(
+                    "Hook {} on {}: {}",
+                    s.script,
+                    res.node,
+                    status_word(s.status)
+                );
                 if s.status != HookStatus::Skip {
                     msg.push_str(&format!(" in {} ms", s.duration_ms));
                 }
                 if !s.output.is_empty() {
                     msg.push_str(&format!(", output: {}", clip(&s.output)));
                 }
+                ctx.log(msg);
             }
-            ctx.log(msg);
         }
     }
 }
@@ -206,7 +212,7 @@ fn failures(results: &[NodeHookResults]) -> Vec<(String, String, String)> {
     for r in results {
         if let Ok(scripts) = &r.outcome {
             for s in scripts.iter().filter(|s| s.status == HookStatus::Fail) {
-                out.push((r.node.clone(), s.script.clone(), s.output.clone()));
+                out.push((r.node_uuid.clone(), s.script.clone(), s.output.clone()));
             }
         }
     }

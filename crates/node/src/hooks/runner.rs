@@ -141,6 +141,29 @@ fn wait_until(
     }
 }
 
+/// Ganeti's `utils.SafeEncode`, which its node daemon applies to hook
+/// output: non-ASCII characters as Python's backslash escapes, then tab
+/// and newline as `\t` and `\n`, carriage return as Ganeti writes it
+/// (`\'r`), other control characters as `\xNN`. Scripts' output reaches
+/// clients on one line, exactly as Ganeti shows it.
+pub(crate) fn safe_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        let c = ch as u32;
+        match ch {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\'r"),
+            _ if c < 32 || c == 127 => out.push_str(&format!("\\x{c:02x}")),
+            _ if c < 128 => out.push(ch),
+            _ if c < 0x100 => out.push_str(&format!("\\x{c:02x}")),
+            _ if c < 0x10000 => out.push_str(&format!("\\u{c:04x}")),
+            _ => out.push_str(&format!("\\U{c:08x}")),
+        }
+    }
+    out
+}
+
 fn exec_error(script: String, started: Instant, e: impl std::fmt::Display) -> HookScriptResult {
     HookScriptResult {
         script,
@@ -206,29 +229,30 @@ fn run_one(
     let err = collect(err_rx);
     let mut text = String::from_utf8_lossy(&out.kept).into_owned();
     text.push_str(&String::from_utf8_lossy(&err.kept));
-    let mut output = text
+    let mut raw = text
         .trim_matches(|c: char| c.is_ascii_whitespace())
         .to_string();
     let dropped = out.dropped + err.dropped;
     if dropped > 0 {
-        output.push_str(&format!("\n[... {dropped} bytes of output omitted]"));
+        raw.push_str(&format!("\n[... {dropped} bytes of output omitted]"));
     }
     let duration_ms = started.elapsed().as_millis() as u64;
     if timed_out {
-        if !output.is_empty() {
-            output.push('\n');
+        if !raw.is_empty() {
+            raw.push('\n');
         }
-        output.push_str(&format!(
+        raw.push_str(&format!(
             "Hook script timed out after {} s and was killed",
             opts.timeout.as_secs_f64()
         ));
         return HookScriptResult {
             script,
             status: HookStatus::Fail,
-            output,
+            output: safe_encode(&raw),
             duration_ms,
         };
     }
+    let output = safe_encode(&raw);
     let status = match fail_reason(status) {
         None => HookStatus::Success,
         Some(_) => HookStatus::Fail,

@@ -132,7 +132,7 @@ fn no_arguments_root_cwd_and_stdin_at_eof() {
         "#!/bin/sh\necho \"args=$# cwd=$(pwd)\"\nif read -r line; then echo stdin-had-data; else echo stdin-eof; fi\n",
     );
     let r = h.run();
-    assert_eq!(r[0].output, "args=0 cwd=/\nstdin-eof");
+    assert_eq!(r[0].output, "args=0 cwd=/\\nstdin-eof");
 }
 
 #[test]
@@ -146,7 +146,10 @@ fn python_scripts_see_the_environment() {
         &env(&[("PATH", "/usr/bin:/bin"), ("GANETI_INSTANCE_NAME", "vm1")]),
         &HookRunOptions::default(),
     );
-    assert_eq!(summary(&r), vec![s("py", HookStatus::Success, "vm1\nwarn")]);
+    assert_eq!(
+        summary(&r),
+        vec![s("py", HookStatus::Success, "vm1\\nwarn")]
+    );
 }
 
 #[test]
@@ -159,8 +162,19 @@ fn output_is_stdout_then_stderr_stripped() {
     let r = h.run();
     assert_eq!(
         summary(&r),
-        vec![s("mix", HookStatus::Fail, "out1\nout2\nerr1\nerr2")]
+        vec![s("mix", HookStatus::Fail, "out1\\nout2\\nerr1\\nerr2")]
     );
+}
+
+#[test]
+fn output_is_safe_encoded_as_ganeti_does() {
+    assert_eq!(
+        super::runner::safe_encode("a\tb\nc\rd\u{1}e\u{7f}f\u{e9}g\u{20ac}h\u{1f600}\\"),
+        "a\\tb\\nc\\'rd\\x01e\\x7ff\\xe9g\\u20ach\\U0001f600\\"
+    );
+    let h = Hooks::new();
+    h.script("utf", "#!/bin/sh\nprintf 'caf\\303\\251\\ttab\\n'\n");
+    assert_eq!(h.run()[0].output, "caf\\xe9\\ttab");
 }
 
 #[test]
@@ -200,10 +214,14 @@ fn a_hung_script_is_killed_at_the_timeout_with_its_children() {
     assert_eq!(r[0].status, HookStatus::Fail);
     assert_eq!(
         r[0].output,
-        "started\nHook script timed out after 1 s and was killed"
+        "started\\nHook script timed out after 1 s and was killed"
     );
     assert_eq!(r[1].status, HookStatus::Fail);
-    assert!(r[1].output.starts_with("parent\n"), "{}", r[1].output);
+    assert!(
+        r[1].output.starts_with("parent\\nHook script timed out"),
+        "{}",
+        r[1].output
+    );
     assert_eq!(r[2].output, "still ran");
     // nothing of them is left running
     std::thread::sleep(Duration::from_millis(200));

@@ -1294,7 +1294,7 @@ pub(crate) fn hooks_callback(
                 rep.error_if(
                     true,
                     ENODEHOOKS,
-                    Some(&r.node),
+                    Some(&r.node_uuid),
                     format!("Communication failure in hooks execution: {e}"),
                 );
                 ok = false;
@@ -1307,12 +1307,11 @@ pub(crate) fn hooks_callback(
                     rep.error_if(
                         true,
                         ENODEHOOKS,
-                        Some(&r.node),
+                        Some(&r.node_uuid),
                         format!("Script {} failed, output:", s.script),
                     );
-                    let indented: Vec<String> =
-                        s.output.split('\n').map(|l| format!("      {l}")).collect();
-                    rep.note(indented.join("\n"));
+                    // the output is one line (newlines escaped), indented
+                    rep.note(format!("      {}", s.output));
                     ok = false;
                 }
             }

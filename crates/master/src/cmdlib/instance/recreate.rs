@@ -284,6 +284,13 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
             d.iv_name, inst.name
         ))
     };
+    // Ganeti finds an existing disk only when it creates it, after the
+    // pre hooks (and not at all in a dry run)
+    ctx.run_pre_hooks()?;
+    if ctx.dry_run() {
+        ctx.log_info("dry-run mode requested, not actually executing the operation");
+        return Ok(Value::Null);
+    }
     for s in &specs {
         let found = ctx.node().blockdev_find(s).map_err(|e| create_err(s, &e))?;
         if let Some(st) = found {
@@ -295,11 +302,6 @@ pub fn exec(ctx: &mut OpCtx<'_>) -> Result<Value, GanetiError> {
                 ),
             ));
         }
-    }
-    ctx.run_pre_hooks()?;
-    if ctx.dry_run() {
-        ctx.log_info("dry-run mode requested, not actually executing the operation");
-        return Ok(Value::Null);
     }
     let file_dir = disks
         .first()

@@ -308,7 +308,12 @@ fn cluster_verify_folds_its_post_hooks_into_the_verdict() {
     assert_eq!(r.unwrap(), json!(false));
     let at = log
         .iter()
-        .position(|l| l == "  - ERROR: node node1.example.com: Script cluster-verify-post.d/60check failed, output:")
+        .position(|l| {
+            *l == format!(
+                "  - ERROR: node {}: Script cluster-verify-post.d/60check failed, output:",
+                testcfg::NODE
+            )
+        })
         .unwrap_or_else(|| panic!("{log:#?}"));
-    assert_eq!(log[at + 1], "      disk almost full\n      second line");
+    assert_eq!(log[at + 1], "      disk almost full\\nsecond line");
 }

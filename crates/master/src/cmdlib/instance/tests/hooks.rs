@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use super::{Env, NODE_NAME};
+use crate::cmdlib::cluster::checks::testcfg;
 
 /// Install `body` as executable `name` in `<hooks>/<dir>/`.
 fn install(env: &Env, dir: &str, name: &str, body: &str) -> PathBuf {
@@ -78,17 +79,18 @@ fn a_failing_pre_hook_vetoes_the_creation_and_nothing_is_created() {
     assert_eq!(e.class_name(), "HooksAbort");
     let msg = e.message();
     assert!(msg.contains("instance-add-pre.d/10veto"), "{msg}");
-    assert!(msg.contains("vetoed by dns\non stderr"), "{msg}");
-    assert!(msg.contains(NODE_NAME), "{msg}");
+    // as in Ganeti 3.0: the output on one line, the node by its uuid
+    assert!(msg.contains("vetoed by dns\\non stderr"), "{msg}");
+    assert!(msg.contains(testcfg::NODE), "{msg}");
     // the encoded error carries Ganeti's (node, script, output) triples
     assert_eq!(
         e.encode(),
         json!([
             "HooksAbort",
             [[[
-                NODE_NAME,
+                testcfg::NODE,
                 "instance-add-pre.d/10veto",
-                "vetoed by dns\non stderr"
+                "vetoed by dns\\non stderr"
             ]]]
         ])
     );
@@ -150,10 +152,8 @@ fn create_environment_describes_the_request() {
     assert!(!post.contains_key("GANETI_POST_HOOKS_PATH"));
     // the job log shows the runs
     assert!(
-        ran.log.iter().any(
-            |l| l.starts_with("Hooks instance-add-pre on node1.example.com:")
-                && l.contains("instance-add-pre.d/50record succeeded")
-        ),
+        ran.log.iter().any(|l| l
+            .starts_with("Hook instance-add-pre.d/50record on node1.example.com: succeeded in ")),
         "{:?}",
         ran.log
     );
@@ -203,7 +203,7 @@ fn a_failing_post_hook_is_a_warning_and_changes_nothing() {
         &env,
         "instance-start-post.d",
         "10bad",
-        "#!/bin/sh\necho inventory down\nexit 3\n",
+        "#!/bin/sh\necho inventory down\necho more >&2\nexit 3\n",
     );
     install(
         &env,
@@ -212,10 +212,19 @@ fn a_failing_post_hook_is_a_warning_and_changes_nothing() {
         "#!/bin/sh\nexit 1\n",
     );
     let ran = env.ok(json!({"OP_ID": "OP_INSTANCE_STARTUP", "instance_name": "vm1"}));
-    assert!(ran.log.iter().any(|l| l
-        == " - WARNING: On node1.example.com script instance-start-post.d/10bad failed, output: inventory down"), "{:?}", ran.log);
-    assert!(ran.log.iter().any(|l| l
-        == " - WARNING: On node1.example.com script instance-start-post.d/20quiet failed, output: (no output)"), "{:?}", ran.log);
+    let node = testcfg::NODE;
+    let expected = [
+        "Hook instance-start-post.d/10bad on node1.example.com: FAILED in ".to_string(),
+        format!(" - WARNING: On {node} script instance-start-post.d/10bad failed, output: inventory down\\nmore"),
+        format!(" - WARNING: On {node} script instance-start-post.d/20quiet failed, output: (no output)"),
+    ];
+    for e in &expected {
+        assert!(
+            ran.log.iter().any(|l| l.starts_with(e.as_str())),
+            "{e} not in {:?}",
+            ran.log
+        );
+    }
     assert_eq!(env.inst("vm1").admin_state, ganeti_types::AdminState::Up);
 }
 
