@@ -100,10 +100,7 @@ fn a_monitor_socket_resize_hook_works_on_a_running_guest() {
         hook_line.contains("M; monitor: disk-") && hook_line.contains("resized disk-"),
         "{hook_line}"
     );
-    assert!(
-        hook_line.contains(&format!("to 96M; monitor: disk-")),
-        "{hook_line}"
-    );
+    assert!(hook_line.contains("to 96M; monitor: disk-"), "{hook_line}");
     assert!(
         hook_line.contains(&disk.display().to_string()),
         "the monitor names the disk file: {hook_line}"
