@@ -125,6 +125,149 @@ fn by_occurrence(runs: Vec<HookRun>, paths: &[&str]) -> BTreeMap<(String, String
     out
 }
 
+/// Common variables of every run (spec `hooks.md` §3).
+const COMMON: &[&str] = &[
+    "PATH",
+    "GANETI_HOOKS_VERSION",
+    "GANETI_HOOKS_PHASE",
+    "GANETI_HOOKS_PATH",
+    "GANETI_OP_CODE",
+    "GANETI_DATA_DIR",
+    "GANETI_OBJECT_TYPE",
+    "GANETI_CLUSTER",
+    "GANETI_MASTER",
+];
+
+/// The instance environment's keys that are always there (§3).
+const INSTANCE_KEYS: &[&str] = &[
+    "OP_TARGET",
+    "INSTANCE_NAME",
+    "INSTANCE_PRIMARY",
+    "INSTANCE_SECONDARIES",
+    "INSTANCE_OS_TYPE",
+    "INSTANCE_STATUS",
+    "INSTANCE_MINMEM",
+    "INSTANCE_MAXMEM",
+    "INSTANCE_MEMORY",
+    "INSTANCE_VCPUS",
+    "INSTANCE_DISK_TEMPLATE",
+    "INSTANCE_HYPERVISOR",
+    "INSTANCE_NIC_COUNT",
+    "INSTANCE_DISK_COUNT",
+    "INSTANCE_TAGS",
+];
+
+/// The opcode's own keys per hook path (§4): (always, optional).
+fn extras(path: &str) -> (&'static [&'static str], &'static [&'static str]) {
+    match path {
+        "instance-add" => (&["ADD_MODE"], &["SRC_NODE", "SRC_PATH", "SRC_IMAGES"]),
+        "instance-start" => (&["FORCE"], &[]),
+        "instance-stop" => (&["TIMEOUT"], &[]),
+        "instance-reboot" => (
+            &["IGNORE_SECONDARIES", "REBOOT_TYPE", "SHUTDOWN_TIMEOUT"],
+            &[],
+        ),
+        "instance-modify" => (&[], &["NEW_DISK_TEMPLATE", "RUNTIME_MEMORY"]),
+        "instance-rename" => (&["INSTANCE_NEW_NAME"], &[]),
+        "instance-remove" => (&["SHUTDOWN_TIMEOUT"], &[]),
+        "disk-grow" => (&["DISK", "AMOUNT", "ABSOLUTE"], &[]),
+        other => panic!("no spec table for {other}"),
+    }
+}
+
+/// Whether `key` (without `GANETI_`) is one of §3's per-NIC, per-disk,
+/// backend or hypervisor keys.
+fn indexed_instance_key(key: &str) -> bool {
+    let indexed = |prefix: &str, fields: &[&str]| {
+        key.strip_prefix(prefix).is_some_and(|rest| {
+            let digits = rest.chars().take_while(char::is_ascii_digit).count();
+            digits > 0
+                && rest[digits..]
+                    .strip_prefix('_')
+                    .is_some_and(|f| fields.contains(&f))
+        })
+    };
+    indexed(
+        "INSTANCE_NIC",
+        &[
+            "NAME",
+            "UUID",
+            "IP",
+            "MAC",
+            "MODE",
+            "LINK",
+            "VLAN",
+            "BRIDGE",
+            "NETWORK_NAME",
+            "NETWORK_UUID",
+            "NETWORK_TAGS",
+            "NETWORK_SUBNET",
+            "NETWORK_GATEWAY",
+            "NETWORK_SUBNET6",
+            "NETWORK_GATEWAY6",
+            "NETWORK_MAC_PREFIX",
+        ],
+    ) || indexed(
+        "INSTANCE_DISK",
+        &[
+            "NAME", "UUID", "SIZE", "MODE", "DEV_TYPE", "VG", "ID", "DRIVER", "PROVIDER", "PNODE",
+            "SNODE", "PORT", "PMINOR", "SMINOR", "DATA_VG", "DATA_ID", "META_VG", "META_ID",
+        ],
+    ) || key.starts_with("INSTANCE_BE_")
+        || key.starts_with("INSTANCE_HV_")
+}
+
+/// Check one run against the variable list of spec `hooks.md`: the
+/// common variables, the instance environment, the path's own keys, and
+/// in the post phase every opcode key again as `GANETI_POST_*`.
+fn check_against_spec(run: &HookRun) {
+    let ctx = format!("{} {}", run.path, run.phase);
+    let (always, optional) = extras(&run.path);
+    let own: BTreeSet<&str> = run
+        .env
+        .keys()
+        .filter(|k| *k != "PWD" && !COMMON.contains(&k.as_str()))
+        .map(|k| k.as_str())
+        .collect();
+    for k in COMMON {
+        assert!(run.env.contains_key(*k), "{ctx}: {k} missing");
+    }
+    for k in INSTANCE_KEYS.iter().chain(always) {
+        assert!(
+            own.contains(format!("GANETI_{k}").as_str()),
+            "{ctx}: GANETI_{k} missing"
+        );
+    }
+    for k in &own {
+        let (bare, post) = match k.strip_prefix("GANETI_POST_") {
+            Some(b) => (b, true),
+            None => (
+                k.strip_prefix("GANETI_")
+                    .unwrap_or_else(|| panic!("{ctx}: {k}")),
+                false,
+            ),
+        };
+        assert!(
+            INSTANCE_KEYS.contains(&bare)
+                || always.contains(&bare)
+                || optional.contains(&bare)
+                || indexed_instance_key(bare),
+            "{ctx}: {k} is not in hooks.md"
+        );
+        assert!(!post || run.phase == "post", "{ctx}: {k} in the pre phase");
+        if run.phase == "post" && !post {
+            assert!(
+                own.contains(format!("GANETI_POST_{bare}").as_str()),
+                "{ctx}: no GANETI_POST_{bare}"
+            );
+        }
+    }
+    assert_eq!(run.env["GANETI_HOOKS_PHASE"], run.phase, "{ctx}");
+    assert_eq!(run.env["GANETI_HOOKS_PATH"], run.path, "{ctx}");
+    assert_eq!(run.env["GANETI_HOOKS_VERSION"], "2", "{ctx}");
+    assert_eq!(run.env["GANETI_OBJECT_TYPE"], "INSTANCE", "{ctx}");
+}
+
 fn keys(env: &BTreeMap<String, String>) -> BTreeSet<String> {
     env.keys().filter(|k| *k != "PWD").cloned().collect()
 }
@@ -224,10 +367,15 @@ fn instance_operations_give_scripts_what_ganeti_gives_them() {
         read_runs(&ganeti_fixtures::hooks_dir().join("env")),
         INSTANCE_PATHS,
     );
+    // the spec's list describes Ganeti's own runs too
+    for run in ganeti.values() {
+        check_against_spec(run);
+    }
     // the recording also holds a dry run and a veto at the end; compare
     // the runs both have, which must be every one of ours
     assert_eq!(ours.len(), 24, "{:#?}", ours.keys().collect::<Vec<_>>());
     for (key, run) in &ours {
+        check_against_spec(run);
         let theirs = ganeti
             .get(key)
             .unwrap_or_else(|| panic!("Ganeti has no run {key:?}"));
