@@ -204,14 +204,26 @@ impl<'a> OpCtx<'a> {
 
     /// Append a message to the job log (durable, visible to watchers).
     pub fn log(&mut self, msg: impl Into<String>) {
-        let serial = self.job.last_log_serial() + 1;
-        let entry = LogEntry(
-            serial,
-            ganeti_types::job::now_ts(),
-            "message".into(),
-            Value::String(msg.into()),
-        );
-        self.job.ops[self.idx].log.push(entry);
+        self.log_all(std::iter::once(msg.into()));
+    }
+
+    /// Append several messages to the job log with one durable write.
+    pub fn log_all(&mut self, msgs: impl IntoIterator<Item = String>) {
+        let mut added = false;
+        for msg in msgs {
+            let serial = self.job.last_log_serial() + 1;
+            let entry = LogEntry(
+                serial,
+                ganeti_types::job::now_ts(),
+                "message".into(),
+                Value::String(msg),
+            );
+            self.job.ops[self.idx].log.push(entry);
+            added = true;
+        }
+        if !added {
+            return;
+        }
         if let Err(e) = crate::jobs::persist_job(self.master, self.job) {
             tracing::warn!("job {}: cannot persist log entry: {e}", self.job.id);
         }

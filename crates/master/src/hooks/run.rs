@@ -188,7 +188,7 @@ fn log_results(ctx: &mut OpCtx<'_>, hpath: &str, phase: HookPhase, res: &NodeHoo
             if scripts.iter().all(|s| s.status == HookStatus::Skip) {
                 return;
             }
-            for s in scripts {
+            let lines = scripts.iter().map(|s| {
                 let mut msg = format!(
                     "Hook {} on {}: {}",
                     s.script,
@@ -201,8 +201,10 @@ fn log_results(ctx: &mut OpCtx<'_>, hpath: &str, phase: HookPhase, res: &NodeHoo
                 if !s.output.is_empty() {
                     msg.push_str(&format!(", output: {}", clip(&s.output)));
                 }
-                ctx.log(msg);
-            }
+                msg
+            });
+            // one durable write for the node's whole phase
+            ctx.log_all(lines.collect::<Vec<_>>());
         }
     }
 }
