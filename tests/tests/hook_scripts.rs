@@ -405,44 +405,59 @@ fn instance_operations_give_scripts_what_ganeti_gives_them() {
         }
     }
     // the spec's facts, spelled out
-    let get = |p: &str, ph: &str, n: usize, k: &str| {
-        ours[&(p.to_string(), ph.to_string(), n)]
-            .env
-            .get(k)
-            .cloned()
-    };
-    assert_eq!(
-        get("instance-start", "post", 1, "GANETI_INSTANCE_STATUS").as_deref(),
-        Some("down")
-    );
-    assert_eq!(
-        get("instance-start", "post", 1, "GANETI_POST_INSTANCE_STATUS").as_deref(),
-        Some("up")
-    );
-    assert_eq!(
-        get("instance-stop", "pre", 1, "GANETI_TIMEOUT").as_deref(),
-        Some("7")
-    );
-    assert_eq!(
-        get("instance-rename", "post", 1, "GANETI_INSTANCE_NEW_NAME").as_deref(),
-        Some("renamed1.example.com")
-    );
-    assert_eq!(
-        get("disk-grow", "post", 1, "GANETI_POST_INSTANCE_DISK0_SIZE").as_deref(),
-        Some("2048")
-    );
-    assert_eq!(
-        get("disk-grow", "post", 2, "GANETI_ABSOLUTE").as_deref(),
-        Some("True")
-    );
-    assert_eq!(
-        get("instance-remove", "post", 1, "GANETI_POST_INSTANCE_NAME").as_deref(),
-        Some("renamed1.example.com")
-    );
-    assert_eq!(
-        get("instance-add", "pre", 1, "PATH").as_deref(),
-        Some("/sbin:/bin:/usr/sbin:/usr/bin")
-    );
+    for (path, phase, nth, key, value) in [
+        (
+            "instance-start",
+            "post",
+            1,
+            "GANETI_INSTANCE_STATUS",
+            "down",
+        ),
+        (
+            "instance-start",
+            "post",
+            1,
+            "GANETI_POST_INSTANCE_STATUS",
+            "up",
+        ),
+        ("instance-stop", "pre", 1, "GANETI_TIMEOUT", "7"),
+        (
+            "instance-rename",
+            "post",
+            1,
+            "GANETI_INSTANCE_NEW_NAME",
+            "renamed1.example.com",
+        ),
+        (
+            "disk-grow",
+            "post",
+            1,
+            "GANETI_POST_INSTANCE_DISK0_SIZE",
+            "2048",
+        ),
+        ("disk-grow", "post", 2, "GANETI_ABSOLUTE", "True"),
+        (
+            "instance-remove",
+            "post",
+            1,
+            "GANETI_POST_INSTANCE_NAME",
+            "renamed1.example.com",
+        ),
+        (
+            "instance-add",
+            "pre",
+            1,
+            "PATH",
+            "/sbin:/bin:/usr/sbin:/usr/bin",
+        ),
+    ] {
+        let run = &ours[&(path.to_string(), phase.to_string(), nth)];
+        assert_eq!(
+            run.env.get(key).map(String::as_str),
+            Some(value),
+            "{path} {phase} {nth}"
+        );
+    }
 }
 
 #[test]

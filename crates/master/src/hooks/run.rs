@@ -235,6 +235,38 @@ fn warn_failures(ctx: &mut OpCtx<'_>, results: &[NodeHookResults]) {
     }
 }
 
+/// The post phase's complete environment: the opcode's keys recomputed
+/// as `GANETI_POST_*`, the pre phase's `GANETI_*`, the common ones. A
+/// failure to compute it is a warning (the operation is done).
+fn post_env(
+    ctx: &mut OpCtx<'_>,
+    def: &HookDef,
+    opcode: &str,
+    cfg: &ConfigData,
+    pre_cfg: &ConfigData,
+    subject: Option<&InstanceSubject>,
+) -> Option<BTreeMap<String, String>> {
+    match build(ctx, def, cfg, pre_cfg, HookPhase::Post, subject) {
+        Ok(p) => {
+            let mut own = prefixed(&p.env, "GANETI_POST_");
+            own.extend(ctx.hooks.pre_env.clone());
+            Some(full_env(
+                ctx.master,
+                cfg,
+                opcode,
+                def.path,
+                HookPhase::Post,
+                def.object,
+                &own,
+            ))
+        }
+        Err(e) => {
+            ctx.log_warning(format!("Cannot compute the post hooks' environment: {e}"));
+            None
+        }
+    }
+}
+
 /// The pre phase (see [`OpCtx::run_pre_hooks`]).
 pub(super) fn run_pre(
     ctx: &mut OpCtx<'_>,
@@ -319,29 +351,12 @@ pub(crate) fn run_post(ctx: &mut OpCtx<'_>, result: Value) -> Value {
         .map(|b| *b)
         .unwrap_or_else(|| cfg.clone());
     let subject = ctx.hooks.subject.take();
-    let plan = build(ctx, def, &cfg, &pre_cfg, HookPhase::Post, subject.as_ref());
+    let env = post_env(ctx, def, &opcode, &cfg, &pre_cfg, subject.as_ref());
     ctx.hooks.pre_cfg = Some(Box::new(pre_cfg));
     ctx.hooks.subject = subject;
-    let own = match plan {
-        Ok(p) => {
-            let mut env = prefixed(&p.env, "GANETI_POST_");
-            env.extend(ctx.hooks.pre_env.clone());
-            env
-        }
-        Err(e) => {
-            ctx.log_warning(format!("Cannot compute the post hooks' environment: {e}"));
-            return result;
-        }
+    let Some(env) = env else {
+        return result;
     };
-    let env = full_env(
-        ctx.master,
-        &cfg,
-        &opcode,
-        def.path,
-        HookPhase::Post,
-        def.object,
-        &own,
-    );
     let results = run_on_nodes(ctx, &cfg, &post_nodes, def.path, HookPhase::Post, &env);
     if results.iter().all(|r| r.outcome.is_err()) && !results.is_empty() {
         ctx.log_warning("Communication Failure");
@@ -397,26 +412,9 @@ pub(crate) fn run_post_now(ctx: &mut OpCtx<'_>, node_uuid: &str) {
     let Ok(cfg) = ctx.config() else {
         return;
     };
-    let own = match build(ctx, def, &cfg, &cfg, HookPhase::Post, None) {
-        Ok(p) => {
-            let mut env = prefixed(&p.env, "GANETI_POST_");
-            env.extend(ctx.hooks.pre_env.clone());
-            env
-        }
-        Err(e) => {
-            ctx.log_warning(format!("Cannot compute the post hooks' environment: {e}"));
-            return;
-        }
+    let Some(env) = post_env(ctx, def, &opcode, &cfg, &cfg, None) else {
+        return;
     };
-    let env = full_env(
-        ctx.master,
-        &cfg,
-        &opcode,
-        def.path,
-        HookPhase::Post,
-        def.object,
-        &own,
-    );
     let results = run_on_nodes(
         ctx,
         &cfg,

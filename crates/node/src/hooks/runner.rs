@@ -5,12 +5,12 @@ use std::io::{self, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::{HookPhase, HookRunOptions, HookScriptResult, HookStatus};
-use crate::os::run::{fail_reason, kill_group, spawn_retrying};
+use crate::os::run::{fail_reason, kill_group, spawn_retrying, wait_or_kill};
 use crate::NodeError;
 
 /// How long a killed script's pipes get to close before we stop waiting
@@ -120,27 +120,6 @@ fn drain(mut r: impl Read + Send + 'static, cap: usize) -> mpsc::Receiver<Captur
     rx
 }
 
-/// Wait for `child` until `deadline`; past it, kill its process group.
-/// Polls from 0.2 ms up to 10 ms apart: most hook scripts end within a
-/// few milliseconds, and a fixed 10 ms tick would be most of their cost.
-fn wait_until(
-    child: &mut Child,
-    deadline: Instant,
-) -> io::Result<(std::process::ExitStatus, bool)> {
-    let mut tick = Duration::from_micros(200);
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok((status, false));
-        }
-        if Instant::now() >= deadline {
-            kill_group(child);
-            return Ok((child.wait()?, true));
-        }
-        std::thread::sleep(tick);
-        tick = (tick * 2).min(Duration::from_millis(10));
-    }
-}
-
 /// Ganeti's `utils.SafeEncode`, which its node daemon applies to hook
 /// output: non-ASCII characters as Python's backslash escapes, then tab
 /// and newline as `\t` and `\n`, carriage return as Ganeti writes it
@@ -196,7 +175,7 @@ fn run_one(
     drop(cmd);
     let out_rx = child.stdout.take().map(|s| drain(s, opts.max_output));
     let err_rx = child.stderr.take().map(|s| drain(s, opts.max_output));
-    let (status, timed_out) = match wait_until(&mut child, deadline) {
+    let (status, timed_out) = match wait_or_kill(&mut child, deadline) {
         Ok(x) => x,
         Err(e) => {
             kill_group(&child);
