@@ -17,11 +17,6 @@ pub fn py(v: &Value) -> String {
     ganeti_clifmt::pystr::py_str(v)
 }
 
-/// Python's `str()` of an optional text (`None` when absent).
-pub fn py_opt(v: Option<&str>) -> String {
-    v.map(str::to_owned).unwrap_or_else(|| "None".into())
-}
-
 /// Python's `str()` of a boolean.
 pub fn py_bool(b: bool) -> String {
     if b { "True" } else { "False" }.into()
@@ -337,6 +332,5 @@ mod tests {
         assert_eq!(py(&json!(0.5)), "0.5");
         assert_eq!(py(&json!("x")), "x");
         assert_eq!(py(&json!(["a", 1])), "['a', 1]");
-        assert_eq!(py_opt(None), "None");
     }
 }

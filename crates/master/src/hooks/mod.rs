@@ -34,7 +34,6 @@ pub use ganeti_node::hooks::HookPhase;
 pub(crate) use run::{run_config_update, run_post, run_post_now};
 
 use crate::cmdlib::OpCtx;
-use crate::Master;
 
 /// Ganeti's `HTYPE`: what kind of object an opcode acts on
 /// (`GANETI_OBJECT_TYPE`).
@@ -84,7 +83,6 @@ pub type PostCallback = fn(&mut OpCtx<'_>, &[NodeHookResults], Value) -> Value;
 /// What a builder sees.
 #[derive(Debug)]
 pub struct HookInput<'a> {
-    pub master: &'a Master,
     /// The opcode's parameters, defaults filled.
     pub op: &'a Dict,
     /// The configuration now: before the execution in the pre phase,

@@ -38,7 +38,6 @@ fn build(
     subject: Option<&InstanceSubject>,
 ) -> Result<HookPlan, GanetiError> {
     let input = HookInput {
-        master: ctx.master,
         op: ctx.op(),
         cfg,
         pre_cfg,
@@ -371,7 +370,10 @@ pub(crate) fn run_post(ctx: &mut OpCtx<'_>, result: Value) -> Value {
 /// Ganeti's `RunConfigUpdate`: after an opcode that wrote the
 /// configuration (even one that then failed), `config-update-post.d` on
 /// the master with the opcode's pre-phase environment. Results are only
-/// logged.
+/// logged. Ganeti 3.0.2 documents this for every change but counts only
+/// the writes of its local config writer, so it misses most (create,
+/// start, modify, tags; see the recording's README); this runs after every
+/// opcode that committed a change, as documented.
 pub(crate) fn run_config_update(ctx: &mut OpCtx<'_>) {
     if !ctx.hooks.wrote_config.get() {
         return;
