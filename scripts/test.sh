@@ -106,5 +106,19 @@ if kvm_deps; then
     kvm_skip "building the test guest failed (tests/guest/build-guest.sh, output above)"
 fi
 
+# ---- Ansible (tests/tests/ansible.rs) -------------------------------------
+# ansible-core from the Python package index, in a virtualenv under target/.
+ansible_venv=$PWD/target/ansible-venv
+if [ ! -x "$ansible_venv/bin/ansible-playbook" ]; then
+  echo "installing ansible-core (pip) into $ansible_venv for the Ansible module tests" >&2
+  if ! /usr/bin/python3 -m venv "$ansible_venv" >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then apt_q install -y python3-venv >/dev/null 2>&1 || true; fi
+    /usr/bin/python3 -m venv "$ansible_venv" >/dev/null 2>&1 || true
+  fi
+  "$ansible_venv/bin/pip" install -q 'ansible-core>=2.15,<2.18' >/dev/null 2>&1 ||
+    echo "WARNING: installing ansible-core failed; the Ansible module tests will SKIP" >&2
+fi
+export GANETI_TEST_ANSIBLE_BIN=$ansible_venv/bin
+
 cargo build --workspace --bins
 cargo test --workspace --no-fail-fast "$@"
