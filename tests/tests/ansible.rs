@@ -330,7 +330,7 @@ fn failures_operators_meet() {
     assert!(!p.output.contains(PASSWORD));
     assert_eq!(l.status("db1"), "running");
     // a read-only user cannot change anything
-    let p = l.play(&"    - ganeti_instance:\n        name: db1\n        state: stopped\n        user: reader\n        password: readerpw\n".to_string());
+    let p = l.play("    - ganeti_instance:\n        name: db1\n        state: stopped\n        user: reader\n        password: readerpw\n");
     assert_ne!(p.rc, 0, "{}", p.output);
 
     // a job that fails: Ganeti's message and the job id
