@@ -62,19 +62,7 @@ fn lab(ansible: PathBuf) -> Lab {
     ]);
     c.write_rapi_users(&format!("admin {PASSWORD} write\nreader readerpw read\n"));
     c.wait_rapi();
-    let lib = c.root().join("ansible-library");
-    std::fs::create_dir_all(&lib).unwrap();
-    std::fs::copy(
-        bin_dir().join("ganeti_instance"),
-        lib.join("ganeti_instance"),
-    )
-    .unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../ansible/collection/plugins/modules/ganeti_instance.yml"),
-        lib.join("ganeti_instance.yml"),
-    )
-    .unwrap();
+    let lib = lab_library(&c);
     let node = c
         .gnt(&["gnt-node", "list", "--no-headers", "-o", "name"])
         .ok()
@@ -88,7 +76,25 @@ fn lab(ansible: PathBuf) -> Lab {
     }
 }
 
-/// One task's result, as the json callback reports it.
+/// A library directory with the module and its documentation.
+fn lab_library(c: &Cluster) -> PathBuf {
+    let lib = c.root().join("ansible-library");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::copy(
+        bin_dir().join("ganeti_instance"),
+        lib.join("ganeti_instance"),
+    )
+    .unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ansible/collection/plugins/modules/ganeti_instance.yml"),
+        lib.join("ganeti_instance.yml"),
+    )
+    .unwrap();
+    lib
+}
+
+/// What one play printed.
 #[derive(Debug)]
 struct Play {
     rc: i32,
@@ -519,3 +525,96 @@ fn the_collection_builds_installs_and_runs_by_its_full_name() {
 
 /// A self-signed certificate with Ganeti's name that is not the cluster's.
 const OTHER_CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBkDCCATWgAwIBAgIURZgbMC/bUiPczudh4NwoOUWeLdMwCgYIKoZIzj0EAwIw\nHTEbMBkGA1UEAwwSZ2FuZXRpLmV4YW1wbGUuY29tMB4XDTI2MTEyNDAxMzQ1N1oX\nDTM2MTEyMTAxMzQ1N1owHTEbMBkGA1UEAwwSZ2FuZXRpLmV4YW1wbGUuY29tMFkw\nEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE4HQaVhIXDjeBYUjJxY9SAhrvws5nzVJA\n3Hrtnc2Kq+QHWZs2zlzok6grkUJ6ttUnBJ6Dpvf+F5A9o64K1CA2NaNTMFEwHQYD\nVR0OBBYEFBVUAMYNbAKoUKUmmvy13lsLjfkEMB8GA1UdIwQYMBaAFBVUAMYNbAKo\nUKUmmvy13lsLjfkEMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIh\nAO1TWFpQDwx/jf58AOKuX12vZG8zCAep4dIV9L16Al5fAiEAujvFjhah5oDdaXns\nxVrYtZTSmzmz+U6xYyOEHQCk22g=\n-----END CERTIFICATE-----\n";
+
+#[test]
+fn a_version_1_certificate_as_ganeti_writes_them_is_pinned() {
+    let ansible = ansible_or_skip!();
+    // Ganeti 3.0 serves X.509 version 1 certificates, which webpki cannot
+    // read; put one in place as rapi.pem before init (init keeps it)
+    let c = Cluster::empty();
+    let data = c.root().join("var/lib/ganeti");
+    std::fs::create_dir_all(&data).unwrap();
+    let (key, csr, crt) = (
+        data.join("v1.key"),
+        data.join("v1.csr"),
+        data.join("v1.crt"),
+    );
+    let openssl = |args: &[&std::ffi::OsStr]| {
+        let st = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+    };
+    let s = |x: &'static str| std::ffi::OsStr::new(x);
+    openssl(&[
+        s("req"),
+        s("-new"),
+        s("-newkey"),
+        s("rsa:2048"),
+        s("-nodes"),
+        s("-subj"),
+        s("/CN=ganeti.example.com"),
+        s("-keyout"),
+        key.as_os_str(),
+        s("-out"),
+        csr.as_os_str(),
+    ]);
+    openssl(&[
+        s("x509"),
+        s("-req"),
+        s("-days"),
+        s("30"),
+        s("-in"),
+        csr.as_os_str(),
+        s("-signkey"),
+        key.as_os_str(),
+        s("-out"),
+        crt.as_os_str(),
+    ]);
+    let text = Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(&crt)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Version: 1 (0x0)"));
+    let pem = format!(
+        "{}{}",
+        std::fs::read_to_string(&key).unwrap(),
+        std::fs::read_to_string(&crt).unwrap()
+    );
+    std::fs::write(data.join("rapi.pem"), pem).unwrap();
+    std::fs::set_permissions(
+        data.join("rapi.pem"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    c.init_with(&["--nic-parameters", "link=br0"]);
+    c.write_rapi_users(&format!("admin {PASSWORD} write\n"));
+    c.wait_rapi();
+    let served = std::fs::read_to_string(c.rapi_cert()).unwrap();
+    assert!(
+        served.contains(&std::fs::read_to_string(&crt).unwrap()),
+        "init replaced rapi.pem"
+    );
+    let l = Lab {
+        lib: lab_library(&c),
+        node: String::new(),
+        c,
+        ansible,
+    };
+    for extra in [
+        format!("        ca_path: {}\n", l.c.rapi_cert().display()),
+        "        validate_certs: false\n".to_string(),
+    ] {
+        let p = l.play(&format!(
+            "    - ganeti_instance:\n        name: nobody\n        state: absent\n{extra}"
+        ));
+        assert_eq!(p.rc, 0, "{extra}: {}", p.output);
+        assert_eq!(one(&p)["msg"], "Instance nobody is absent");
+    }
+}

@@ -11,7 +11,9 @@
 //!   the Mozilla roots without one (a RAPI behind a proper certificate).
 //!
 //! The handshake signatures are always verified, so a pinned certificate
-//! only matches a server that holds its key.
+//! only matches a server that holds its key. Ganeti 3.0 writes X.509
+//! version 1 certificates, which webpki refuses to parse; for a pinned
+//! certificate the signature is checked against its public key directly.
 
 use std::sync::Arc;
 
@@ -19,7 +21,9 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 
 use crate::error::ModuleError;
 
@@ -29,6 +33,42 @@ struct RapiVerifier {
     pinned: Vec<CertificateDer<'static>>,
     webpki: Arc<WebPkiServerVerifier>,
     provider: Arc<CryptoProvider>,
+}
+
+impl RapiVerifier {
+    fn is_pinned(&self, cert: &CertificateDer<'_>) -> bool {
+        self.pinned.iter().any(|c| c.as_ref() == cert.as_ref())
+    }
+
+    /// The handshake signature against a pinned certificate's key, for
+    /// certificates webpki cannot read (version 1).
+    fn verify_pinned_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let bad = |e: CertificateError| rustls::Error::InvalidCertificate(e);
+        let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref())
+            .map_err(|_| bad(CertificateError::BadEncoding))?;
+        let key = parsed.public_key().subject_public_key.data.as_ref();
+        let algorithms = self
+            .provider
+            .signature_verification_algorithms
+            .mapping
+            .iter()
+            .find(|(scheme, _)| *scheme == dss.scheme)
+            .map(|(_, algs)| *algs)
+            .unwrap_or(&[]);
+        if algorithms
+            .iter()
+            .any(|alg| alg.verify_signature(key, message, dss.signature()).is_ok())
+        {
+            Ok(HandshakeSignatureValid::assertion())
+        } else {
+            Err(bad(CertificateError::BadSignature))
+        }
+    }
 }
 
 impl ServerCertVerifier for RapiVerifier {
@@ -64,6 +104,10 @@ impl ServerCertVerifier for RapiVerifier {
             dss,
             &self.provider.signature_verification_algorithms,
         )
+        .or_else(|e| match self.is_pinned(cert) || self.insecure {
+            true => self.verify_pinned_signature(message, cert, dss),
+            false => Err(e),
+        })
     }
 
     fn verify_tls13_signature(
@@ -78,6 +122,10 @@ impl ServerCertVerifier for RapiVerifier {
             dss,
             &self.provider.signature_verification_algorithms,
         )
+        .or_else(|e| match self.is_pinned(cert) || self.insecure {
+            true => self.verify_pinned_signature(message, cert, dss),
+            false => Err(e),
+        })
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

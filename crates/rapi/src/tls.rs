@@ -103,10 +103,30 @@ pub fn load_certified_key(path: &Path) -> Result<CertifiedKey, TlsError> {
         }
         Err(e) => return Err(pem_error(e)),
     };
-    CertifiedKey::from_der(certs, key, &provider()).map_err(|source| TlsError::Key {
+    let key_err = |source| TlsError::Key {
         path: path.to_owned(),
         source,
-    })
+    };
+    let signing_key = provider()
+        .key_provider
+        .load_private_key(key)
+        .map_err(key_err)?;
+    // rustls' own check (CertifiedKey::from_der) parses the certificate
+    // with webpki, which refuses X.509 version 1, what Ganeti 3.0 writes:
+    // compare the key with the certificate's public key here instead
+    if let Some(public) = signing_key.public_key() {
+        let (_, cert) = x509_parser::parse_x509_certificate(certs[0].as_ref()).map_err(|_| {
+            key_err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::BadEncoding,
+            ))
+        })?;
+        if cert.public_key().raw != public.as_ref() {
+            return Err(key_err(rustls::Error::InconsistentKeys(
+                rustls::InconsistentKeys::KeyMismatch,
+            )));
+        }
+    }
+    Ok(CertifiedKey::new(certs, signing_key))
 }
 
 #[derive(Debug)]
