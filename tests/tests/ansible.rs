@@ -60,6 +60,12 @@ fn lab(ansible: PathBuf) -> Lab {
         "--enabled-disk-templates",
         "file,diskless",
     ]);
+    // an OS parameter for the creation's osparams
+    std::fs::write(
+        c.root().join("srv/ganeti/os/noop/parameters.list"),
+        "color the guest's color\n",
+    )
+    .unwrap();
     c.write_rapi_users(&format!("admin {PASSWORD} write\nreader readerpw read\n"));
     c.wait_rapi();
     let lib = lab_library(&c);
@@ -193,7 +199,7 @@ fn create_task(node: &str) -> String {
         "    - ganeti_instance:\n        name: web1\n        disk_template: file\n        \
          disks: [64M, {{size: 32, name: data, mode: rw}}]\n        \
          nics: [{{link: br0, name: eth0}}, {{mode: bridged, link: br1, mac: 'aa:00:00:11:22:33'}}]\n        \
-         os_type: noop\n        hypervisor: fake\n        pnode: {node}\n        memory: 256\n        vcpus: 1\n        \
+         os_type: noop\n        osparams: {{color: blue}}\n        hypervisor: fake\n        pnode: {node}\n        memory: 256\n        vcpus: 1\n        \
          beparams: {{auto_balance: false}}\n        name_check: false\n        ip_check: false\n        \
          ignore_ipolicy: true\n"
     )

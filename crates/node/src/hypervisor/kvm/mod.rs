@@ -353,14 +353,22 @@ impl Hypervisor for KvmHypervisor {
         let f = self.dirs.instance(name);
         let err = Self::monitor_err("stop", name);
         let mut qmp = control::connect(&f.qmp, control::OP_TIMEOUT).map_err(&err)?;
-        let state = control::run_state(&mut qmp).map_err(&err)?;
-        if state == RunState::Shutdown || !acpi {
-            match qmp.execute(&Quit) {
-                Ok(()) | Err(QmpError::Closed) => Ok(()),
-                Err(e) => Err(err(e)),
-            }
+        // QEMU closing the monitor under us is QEMU going away: the stop
+        // the caller wants is happening (a guest that powered off at that
+        // moment, or QEMU exiting after a reset with reboot_behavior=exit)
+        let state = match control::run_state(&mut qmp) {
+            Ok(state) => state,
+            Err(QmpError::Closed) => return Ok(()),
+            Err(e) => return Err(err(e)),
+        };
+        let sent = if state == RunState::Shutdown || !acpi {
+            qmp.execute(&Quit)
         } else {
-            qmp.execute(&SystemPowerdown).map_err(&err)
+            qmp.execute(&SystemPowerdown)
+        };
+        match sent {
+            Ok(()) | Err(QmpError::Closed) => Ok(()),
+            Err(e) => Err(err(e)),
         }
     }
 
