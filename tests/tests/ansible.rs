@@ -481,16 +481,19 @@ fn the_collection_builds_installs_and_runs_by_its_full_name() {
         ),
     )
     .unwrap();
-    let out = Command::new(ansible.join("ansible-playbook"))
-        .args(["-i", "localhost,", "-c", "local"])
-        .arg(&play)
-        .env("ANSIBLE_COLLECTIONS_PATH", &collections)
-        .env("ANSIBLE_HOME", l.c.root().join("ansible-home"))
-        .env("ANSIBLE_LOCALHOST_WARNING", "false")
-        .env("ANSIBLE_PYTHON_INTERPRETER", ansible.join("python3"))
-        .env("ANSIBLE_STDOUT_CALLBACK", "minimal")
-        .output()
-        .unwrap();
+    let run_play = || {
+        Command::new(ansible.join("ansible-playbook"))
+            .args(["-i", "localhost,", "-c", "local"])
+            .arg(&play)
+            .env("ANSIBLE_COLLECTIONS_PATH", &collections)
+            .env("ANSIBLE_HOME", l.c.root().join("ansible-home"))
+            .env("ANSIBLE_LOCALHOST_WARNING", "false")
+            .env("ANSIBLE_PYTHON_INTERPRETER", ansible.join("python3"))
+            .env("ANSIBLE_STDOUT_CALLBACK", "minimal")
+            .output()
+            .unwrap()
+    };
+    let out = run_play();
     let text = String::from_utf8_lossy(&out.stdout);
     // validated against the cluster's own certificate (pinned: it names
     // ganeti.example.com, not localhost)
@@ -514,16 +517,7 @@ fn the_collection_builds_installs_and_runs_by_its_full_name() {
         ),
     )
     .unwrap();
-    let out = Command::new(ansible.join("ansible-playbook"))
-        .args(["-i", "localhost,", "-c", "local"])
-        .arg(&play)
-        .env("ANSIBLE_COLLECTIONS_PATH", &collections)
-        .env("ANSIBLE_HOME", l.c.root().join("ansible-home"))
-        .env("ANSIBLE_LOCALHOST_WARNING", "false")
-        .env("ANSIBLE_PYTHON_INTERPRETER", ansible.join("python3"))
-        .env("ANSIBLE_STDOUT_CALLBACK", "minimal")
-        .output()
-        .unwrap();
+    let out = run_play();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("Cannot reach the Ganeti RAPI"), "{text}");
